@@ -1,0 +1,185 @@
+namespace Appliance.Configuration;
+
+// The whole product's configuration, one class per TOML section. Property names map to
+// snake_case keys through the Tomlyn source generator (see ConfigTomlContext).
+// Every property has a default, so a file only needs the keys it changes; the defaults
+// follow the original camera service's config (ports 8002/9997/8554/8889/8888, health and
+// circuit-breaker thresholds, FFmpeg timeouts, 80 %/90 % storage thresholds).
+// Durations are seconds unless the key name says otherwise (_ms).
+
+public sealed class ApplianceConfig
+{
+    public ServerSection Server { get; set; } = new();
+    public SecuritySection Security { get; set; } = new();
+    public MediaMtxSection Mediamtx { get; set; } = new();
+    public CameraSection Camera { get; set; } = new();
+    public FfmpegSection Ffmpeg { get; set; } = new();
+    public RecordingSection Recording { get; set; } = new();
+    public SnapshotsSection Snapshots { get; set; } = new();
+    public StorageSection Storage { get; set; } = new();
+    public GpioSection Gpio { get; set; } = new();
+    public LoggingSection Logging { get; set; } = new();
+    public UpdateSection Update { get; set; } = new();
+}
+
+public sealed class ServerSection
+{
+    /// <summary>"production" refuses to start with an empty or sample JWT secret; "development" allows it.</summary>
+    public string Environment { get; set; } = "production";
+    public string Host { get; set; } = "0.0.0.0";
+    public int Port { get; set; } = 8002;
+    public string WebsocketPath { get; set; } = "/ws";
+    public int MaxConnections { get; set; } = 100;
+    public int MaxMessageSize { get; set; } = 1024 * 1024;
+    public double PingInterval { get; set; } = 30;
+    public double PingTimeout { get; set; } = 10;
+    /// <summary>Frames waiting for a slow client; past this, notifications are dropped and a client owed replies is cut off.</summary>
+    public int SendQueueCapacity { get; set; } = 256;
+    public double ShutdownTimeout { get; set; } = 10;
+    /// <summary>Host put into stream URLs; empty = the host the client connected to.</summary>
+    public string PublicHost { get; set; } = "";
+}
+
+public sealed class SecuritySection
+{
+    public string JwtSecret { get; set; } = "";
+    public double JwtExpiryHours { get; set; } = 24;
+    public string ApiKeysFile { get; set; } = "/var/lib/appliance/state/api-keys.json";
+    /// <summary>Sustained requests per minute per connection (token bucket refill).</summary>
+    public int RateLimitPerMinute { get; set; } = 600;
+    /// <summary>Requests a connection may send at once before the sustained rate applies.</summary>
+    public int RateLimitBurst { get; set; } = 100;
+    /// <summary>Failed authenticate calls a connection may make per minute.</summary>
+    public int AuthFailuresPerMinute { get; set; } = 10;
+}
+
+public sealed class MediaMtxSection
+{
+    public string Host { get; set; } = "127.0.0.1";
+    public int ApiPort { get; set; } = 9997;
+    public int RtspPort { get; set; } = 8554;
+    public int WebrtcPort { get; set; } = 8889;
+    public int HlsPort { get; set; } = 8888;
+    public string ApiUsername { get; set; } = "";
+    public string ApiPassword { get; set; } = "";
+    public double RequestTimeout { get; set; } = 5;
+    public double HealthCheckInterval { get; set; } = 30;
+    public int HealthFailureThreshold { get; set; } = 10;
+    public double HealthCircuitBreakerTimeout { get; set; } = 60;
+    public double HealthMaxBackoffInterval { get; set; } = 120;
+    public int HealthRecoveryConfirmationThreshold { get; set; } = 3;
+    public double BackoffBaseMultiplier { get; set; } = 2;
+    public double BackoffJitterRange { get; set; } = 0.2;
+    public double StreamReadinessTimeout { get; set; } = 15;
+}
+
+public sealed class CameraSection
+{
+    public bool DiscoveryEnabled { get; set; } = true;
+    public List<int> DeviceRange { get; set; } = [0, 9];
+    public double PollInterval { get; set; } = 0.1;
+    public double DetectionTimeout { get; set; } = 2;
+    public int HotplugDebounceMs { get; set; } = 200;
+    public bool EnableCapabilityDetection { get; set; } = true;
+    public bool AutoStartStreams { get; set; } = true;
+    /// <summary>Preferred capture resolution ("WIDTHxHEIGHT"); empty = the best the camera offers.</summary>
+    public string DefaultResolution { get; set; } = "";
+    /// <summary>Preferred frame rate; 0 = the best the camera offers at that resolution.</summary>
+    public int DefaultFps { get; set; } = 0;
+    public List<VirtualCameraConfig> Virtual { get; set; } = [];
+}
+
+public sealed class VirtualCameraConfig
+{
+    public string Name { get; set; } = "Virtual Camera";
+    public string Resolution { get; set; } = "1280x720";
+    public int Fps { get; set; } = 30;
+    /// <summary>FFmpeg lavfi test source: testsrc, testsrc2, smptebars, smptehdbars, rgbtestsrc, mandelbrot, color.</summary>
+    public string Pattern { get; set; } = "testsrc2";
+}
+
+public sealed class FfmpegSection
+{
+    public string Path { get; set; } = "ffmpeg";
+    public string FfprobePath { get; set; } = "ffprobe";
+    public int MaxConcurrent { get; set; } = 4;
+    public double SnapshotProcessCreationTimeout { get; set; } = 5;
+    public double SnapshotExecutionTimeout { get; set; } = 8;
+    public double RecordingProcessCreationTimeout { get; set; } = 10;
+    public double RecordingExecutionTimeout { get; set; } = 15;
+    /// <summary>Wait after asking FFmpeg to quit ('q' / SIGINT) before SIGTERM.</summary>
+    public double ProcessTerminationTimeout { get; set; } = 3;
+    /// <summary>Wait after SIGTERM before SIGKILL.</summary>
+    public double ProcessKillTimeout { get; set; } = 2;
+    public string VideoCodec { get; set; } = "libx264";
+    public string Profile { get; set; } = "baseline";
+    public string Level { get; set; } = "3.1";
+    public string PixelFormat { get; set; } = "yuv420p";
+    public string Preset { get; set; } = "ultrafast";
+    public string Bitrate { get; set; } = "2M";
+    /// <summary>Keyframe interval in frames of our own publishers (short GOP = fast snapshots).</summary>
+    public int Gop { get; set; } = 15;
+}
+
+public sealed class RecordingSection
+{
+    public string Path { get; set; } = "/var/lib/appliance/recordings";
+    public string Format { get; set; } = "mp4";
+    public double SegmentDuration { get; set; } = 3600;
+    public double MaxDuration { get; set; } = 86400;
+    public double ProgressInterval { get; set; } = 2;
+}
+
+public sealed class SnapshotsSection
+{
+    public string Path { get; set; } = "/var/lib/appliance/snapshots";
+    public string Format { get; set; } = "jpg";
+    public int Quality { get; set; } = 90;
+    /// <summary>Resize bound; 0 = keep the source size.</summary>
+    public int MaxWidth { get; set; } = 0;
+    public int MaxHeight { get; set; } = 0;
+}
+
+public sealed class StorageSection
+{
+    public string StateDir { get; set; } = "/var/lib/appliance/state";
+    public int WarnPercent { get; set; } = 80;
+    public int BlockPercent { get; set; } = 90;
+    public bool RetentionEnabled { get; set; } = false;
+    /// <summary>"age", "size" or "manual".</summary>
+    public string RetentionPolicy { get; set; } = "age";
+    public double MaxAgeDays { get; set; } = 30;
+    public double MaxSizeGb { get; set; } = 10;
+    public double MinFreeMb { get; set; } = 512;
+    public double CleanupInterval { get; set; } = 3600;
+}
+
+public sealed class GpioSection
+{
+    public bool Enabled { get; set; } = false;
+    /// <summary>Pin map under board/&lt;board&gt;/: rpi4, rpi5, generic-arm64.</summary>
+    public string Board { get; set; } = "generic-arm64";
+    public double LedBlinkInterval { get; set; } = 0.5;
+    public int ActivityFlashMs { get; set; } = 150;
+    public int ButtonDebounceMs { get; set; } = 50;
+    public int ButtonLongPressMs { get; set; } = 1500;
+    /// <summary>Cameras a short press snapshots; empty = every connected camera.</summary>
+    public List<string> SnapshotCameras { get; set; } = [];
+}
+
+public sealed class LoggingSection
+{
+    /// <summary>trace, debug, info, warning, error, critical.</summary>
+    public string Level { get; set; } = "info";
+    /// <summary>"systemd" (journal priorities, no timestamps) or "console".</summary>
+    public string Format { get; set; } = "systemd";
+}
+
+public sealed class UpdateSection
+{
+    public bool Enabled { get; set; } = false;
+    public string RaucPath { get; set; } = "rauc";
+    /// <summary>Seconds a freshly installed slot must stay healthy before it is marked good.</summary>
+    public double HealthyAfter { get; set; } = 120;
+    public string Compatible { get; set; } = "camera-appliance";
+}

@@ -1,0 +1,148 @@
+using System.Net;
+using Appliance.Configuration;
+using Appliance.Health;
+using Appliance.Rpc;
+using Appliance.Rpc.Methods;
+using Appliance.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Hosting;
+
+/// <summary>
+/// The composition root: config -> subsystems -> Kestrel -> systemd, wired by hand in one
+/// place (no DI scanning) so the whole service can be read top to bottom. Tests build the same
+/// host on an ephemeral loopback port.
+/// </summary>
+public sealed class ApplianceHost : IAsyncDisposable
+{
+    private ApplianceHost(WebApplication app, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
+        HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd)
+    {
+        App = app;
+        Config = config;
+        Metrics = metrics;
+        Connections = connections;
+        Health = health;
+        Authenticator = authenticator;
+        Systemd = systemd;
+    }
+
+    public WebApplication App { get; }
+    public ConfigStore Config { get; }
+    public RpcMetrics Metrics { get; }
+    public ConnectionRegistry Connections { get; }
+    public HealthRegistry Health { get; }
+    public Authenticator Authenticator { get; }
+    public SystemdNotifications Systemd { get; }
+
+    /// <param name="portOverride">Listen on this port instead of server.port (0 = any free port, for tests).</param>
+    public static ApplianceHost Create(ApplianceConfig initial, string? configPath, int? portOverride = null, bool watchConfig = true)
+    {
+        var levels = new LogLevelSwitch(LogLevelSwitch.Parse(initial.Logging.Level));
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddFilter(levels.Allows);
+        if (initial.Logging.Format == "systemd") builder.Logging.AddSystemdConsole();
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+
+        var server = initial.Server;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            var port = portOverride ?? server.Port;
+            switch (server.Host)
+            {
+                case "0.0.0.0" or "*": kestrel.Listen(IPAddress.Any, port); break;
+                case "::": kestrel.Listen(IPAddress.IPv6Any, port); break;
+                case "localhost": kestrel.ListenLocalhost(port); break;
+                default: kestrel.Listen(IPAddress.Parse(server.Host), port); break;
+            }
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeout));
+        builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+
+        var app = builder.Build();
+        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
+
+        // Core state
+        var config = new ConfigStore(initial, configPath, loggers.CreateLogger<ConfigStore>());
+        config.Changed += change => levels.Level = LogLevelSwitch.Parse(change.Current.Logging.Level);
+        var health = new HealthRegistry();
+        health.Report("config", ComponentState.Running, configPath ?? "defaults");
+
+        // Security
+        var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
+        var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
+        var authenticator = new Authenticator(jwt, apiKeys);
+
+        // JSON-RPC
+        var metrics = new RpcMetrics();
+        var connections = new ConnectionRegistry(metrics);
+        var methods = new RpcMethodTable();
+        new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
+        new SystemMethods(config, health, metrics, new ProcessStats(), methods).Register();
+        methods.Freeze();
+        foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
+        config.Changed += change =>
+        {
+            if (change.AppliedKeys.Any(k => k.StartsWith("security.rate_limit_", StringComparison.Ordinal)))
+                foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
+        };
+        var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
+        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, loggers.CreateLogger<WebSocketEndpoint>());
+
+        // HTTP surface
+        app.UseWebSockets();
+        app.Map(server.WebsocketPath, (RequestDelegate)endpoint.HandleAsync);
+        HealthEndpoints.Map(app, health);
+
+        // systemd and lifecycle
+        var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), health, connections,
+            app.Lifetime, loggers.CreateLogger<SystemdNotifications>());
+        var log = loggers.CreateLogger<ApplianceHost>();
+        health.Report("websocket_server", ComponentState.Starting, "binding");
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+            health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
+            log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
+            if (watchConfig) config.Watch();
+        });
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            health.Report("websocket_server", ComponentState.Stopped, "shutting down");
+            foreach (var c in connections.All) c.Close();
+        });
+        systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
+        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd);
+    }
+
+    /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>
+    public Uri BoundAddress
+    {
+        get
+        {
+            var address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new Uri(address.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"));
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellation = default) => App.StartAsync(cancellation);
+    public Task StopAsync(CancellationToken cancellation = default) => App.StopAsync(cancellation);
+
+    public async ValueTask DisposeAsync()
+    {
+        Config.Dispose();
+        Systemd.Dispose();
+        await App.DisposeAsync();
+    }
+}

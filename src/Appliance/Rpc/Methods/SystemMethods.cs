@@ -1,0 +1,74 @@
+using Appliance.Configuration;
+using Appliance.Health;
+using Appliance.Hosting;
+using Appliance.Security;
+
+namespace Appliance.Rpc.Methods;
+
+public sealed record ServerInfoResult(string Name, string Version, string GitRevision, string Board, string[] Capabilities,
+    string[] SupportedFormats, int MaxCameras, string[] Methods);
+
+public sealed record StatusResult(string Status, double Uptime, string Version, Dictionary<string, string> Components,
+    Dictionary<string, string> ComponentDetails, string[] ConfigPendingRestart);
+
+public sealed record MetricsResult(long ActiveConnections, long TotalRequests, double AverageResponseTime, double ErrorRate,
+    long MemoryUsage, double CpuUsage, double Uptime, long TotalConnections, long DroppedNotifications, long CutOffClients,
+    int Threads, Dictionary<string, MethodMetrics> Methods);
+
+public sealed record MethodMetrics(long Count, long Errors, double AverageMs);
+
+/// <summary>ping, get_server_info, get_status, get_metrics: what the service says about itself.</summary>
+public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table)
+{
+    // The components the contract names; each reports itself to the health registry.
+    public static readonly string[] ContractComponents = ["websocket_server", "camera_monitor", "mediamtx_controller"];
+
+    public void Register()
+    {
+        table.Add("ping", Role.Viewer, _ => ValueTask.FromResult(RpcResult.From("pong", RpcJsonContext.Default.String)));
+        table.Add("get_server_info", Role.Admin, _ => Result(ServerInfo(), RpcJsonContext.Default.ServerInfoResult));
+        table.Add("get_status", Role.Admin, _ => Result(Status(), RpcJsonContext.Default.StatusResult));
+        table.Add("get_metrics", Role.Admin, _ => Result(Metrics(), RpcJsonContext.Default.MetricsResult));
+    }
+
+    private ServerInfoResult ServerInfo()
+    {
+        var c = config.Current;
+        return new ServerInfoResult(AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, c.Gpio.Board,
+            ["snapshots", "recordings", "streaming"], ["mp4", "mkv", "jpg", "png"],
+            c.Camera.DeviceRange[1] - c.Camera.DeviceRange[0] + 1 + c.Camera.Virtual.Count,
+            [.. table.All.Select(m => m.Name).Order(StringComparer.Ordinal)]);
+    }
+
+    private StatusResult Status()
+    {
+        var components = new Dictionary<string, string>(StringComparer.Ordinal);
+        var details = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in ContractComponents)
+        {
+            var c = health.Get(name);
+            components[name] = HealthRegistry.StateName(c?.State ?? ComponentState.NotStarted);
+            details[name] = c?.Detail ?? "not part of this build yet";
+        }
+        foreach (var c in health.Snapshot().Where(c => !components.ContainsKey(c.Name)))
+        {
+            components[c.Name] = HealthRegistry.StateName(c.State);
+            details[c.Name] = c.Detail;
+        }
+        var overall = components.Values.Any(s => s == "failed") ? "unhealthy"
+            : components.Values.All(s => s == "running") ? "healthy" : "degraded";
+        return new StatusResult(overall, Math.Round(AppInfo.Uptime.TotalSeconds, 3), AppInfo.Version, components, details, [.. config.PendingRestart]);
+    }
+
+    private MetricsResult Metrics()
+    {
+        var (rss, cpu, threads) = process.Sample();
+        return new MetricsResult(metrics.ActiveConnections, metrics.TotalRequests, Math.Round(metrics.AverageResponseMs, 3),
+            Math.Round(metrics.ErrorRate, 4), rss, cpu, Math.Round(AppInfo.Uptime.TotalSeconds, 3), metrics.TotalConnections,
+            metrics.DroppedNotifications, metrics.CutOffClients, threads,
+            metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 3))));
+    }
+
+    private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+        ValueTask.FromResult(RpcResult.From(value, info));
+}

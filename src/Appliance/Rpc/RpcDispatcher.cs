@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Appliance.Security;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Rpc;
+
+/// <summary>
+/// Turns one received WebSocket message (a request, a notification or a batch) into the reply
+/// bytes. Parsing reads the pooled receive buffer directly (JsonDocument over the memory, no
+/// string copy); replies are written into pooled buffers. The checks run in a fixed order:
+/// shape -> rate limit -> method exists -> authentication -> role -> params (in the handler).
+/// </summary>
+public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenticator, RpcMetrics metrics, ILogger<RpcDispatcher> log, TimeProvider? timeProvider = null)
+{
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
+    private static readonly JsonElement NullId = JsonDocument.Parse("null").RootElement;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
+    /// <returns>The reply frame, or null when nothing is owed (only notifications).</returns>
+    public async ValueTask<OutboundFrame?> HandleAsync(RpcConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellation)
+    {
+        var buffer = new PooledBufferWriter();
+        var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        var wrote = false;
+        try
+        {
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(message, ParseOptions);
+            }
+            catch (JsonException ex)
+            {
+                metrics.RecordProtocolError();
+                WriteError(json, NullId, RpcErrorCode.ParseError, "Parse error: " + FirstLine(ex.Message), null, null);
+                wrote = true;
+                return Finish();
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind == JsonValueKind.Array)
+                {
+                    if (root.GetArrayLength() == 0)
+                    {
+                        metrics.RecordProtocolError();
+                        WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: empty batch", null, null);
+                        wrote = true;
+                        return Finish();
+                    }
+                    json.WriteStartArray();
+                    var any = false;
+                    foreach (var element in root.EnumerateArray())
+                        any |= await HandleOneAsync(connection, element, json, cancellation);
+                    json.WriteEndArray();
+                    wrote = any;
+                }
+                else
+                {
+                    wrote = await HandleOneAsync(connection, root, json, cancellation);
+                }
+            }
+            return Finish();
+        }
+        finally
+        {
+            await json.DisposeAsync();
+            if (!wrote) buffer.Return();
+        }
+
+        OutboundFrame? Finish()
+        {
+            if (!wrote) return null;
+            json.Flush();
+            return buffer.Detach();
+        }
+    }
+
+    private async ValueTask<bool> HandleOneAsync(RpcConnection connection, JsonElement request, Utf8JsonWriter json, CancellationToken cancellation)
+    {
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            metrics.RecordProtocolError();
+            WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: expected a JSON object", null, null);
+            return true;
+        }
+
+        var hasId = request.TryGetProperty("id", out var id);
+        if (hasId && id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
+        {
+            metrics.RecordProtocolError();
+            WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: id must be a string, a number or null", "id", null);
+            return true;
+        }
+        var replyId = hasId ? id : NullId;
+
+        if (!request.TryGetProperty("jsonrpc", out var version) || !version.ValueEquals("2.0"u8))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"", "jsonrpc");
+        if (!request.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: method must be a string", "method");
+        var hasParams = request.TryGetProperty("params", out var parameters);
+        if (hasParams && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: params must be an object", "params");
+
+        var started = Stopwatch.GetTimestamp();
+        var methodName = methodElement.GetString()!;
+        using (var lease = connection.TryAcquire())
+        {
+            if (!lease.IsAcquired)
+                return Finish(RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
+        }
+
+        var method = methods.Find(methodName);
+        if (method is null)
+            return Finish(RpcErrorCode.MethodNotFound, $"Method not found: {Truncate(methodName)}", "method", null);
+        if (hasParams && parameters.ValueKind == JsonValueKind.Array)
+            return Finish(RpcErrorCode.InvalidParams, "Invalid params: params must be an object with named members", "params", null);
+
+        var call = new RpcCall(connection, methodName, hasParams ? parameters : default, cancellation);
+        var now = _time.GetUtcNow();
+        var role = connection.CurrentRole(now);
+        if (method.LeastRole > Role.None)
+        {
+            if (call.Has("auth_token"))
+            {
+                string? token;
+                try { token = call.OptionalString("auth_token"); }
+                catch (RpcException ex) { return Finish(ex.Code, ex.Message, ex.Field, null); }
+                var result = authenticator.Authenticate(token);
+                if (!result.Ok) return Finish(RpcErrorCode.AuthRequired, $"Authentication failed: {result.Error}", null, null);
+                if (result.Role > role) role = result.Role;
+            }
+            if (role == Role.None)
+            {
+                var why = connection.Auth is { Ok: true } ? "Authentication expired: authenticate again" : "Authentication required";
+                return Finish(RpcErrorCode.AuthRequired, why, null, null);
+            }
+            if (role < method.LeastRole)
+                return Finish(RpcErrorCode.Forbidden, $"Insufficient permissions: {methodName} requires the {Roles.Name(method.LeastRole)} role (you have {Roles.Name(role)})", null, null);
+        }
+        call.Role = role;
+
+        RpcResult result2;
+        try
+        {
+            result2 = await method.Handler(call);
+        }
+        catch (RpcException ex)
+        {
+            return Finish(ex.Code, ex.Message, ex.Field, ex.Detail);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Method {Method} failed", methodName);
+            return Finish(RpcErrorCode.InternalError, "Internal error: " + FirstLine(ex.Message), null, null);
+        }
+
+        metrics.RecordRequest(methodName, Stopwatch.GetElapsedTime(started), isError: false);
+        if (!hasId) return false;
+        json.WriteStartObject();
+        json.WriteString("jsonrpc"u8, "2.0"u8);
+        json.WritePropertyName("result"u8);
+        result2.WriteTo(json);
+        json.WritePropertyName("id"u8);
+        replyId.WriteTo(json);
+        json.WriteEndObject();
+        return true;
+
+        bool Reject(int code, string message, string? field)
+        {
+            metrics.RecordProtocolError();
+            WriteError(json, replyId, code, message, field, null);
+            return true;
+        }
+
+        bool Finish(int code, string message, string? field, string? detail)
+        {
+            metrics.RecordRequest(methodName, Stopwatch.GetElapsedTime(started), isError: true);
+            if (!hasId) return false;
+            WriteError(json, replyId, code, message, field, detail);
+            return true;
+        }
+    }
+
+    private static void WriteError(Utf8JsonWriter json, JsonElement id, int code, string message, string? field, string? detail)
+    {
+        json.WriteStartObject();
+        json.WriteString("jsonrpc"u8, "2.0"u8);
+        json.WriteStartObject("error"u8);
+        json.WriteNumber("code"u8, code);
+        json.WriteString("message"u8, message);
+        if (field is not null || detail is not null)
+        {
+            json.WriteStartObject("data"u8);
+            if (field is not null) json.WriteString("field"u8, field);
+            if (detail is not null) json.WriteString("detail"u8, detail);
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
+        json.WritePropertyName("id"u8);
+        id.WriteTo(json);
+        json.WriteEndObject();
+    }
+
+    private static string FirstLine(string s)
+    {
+        var nl = s.IndexOf('\n');
+        return nl < 0 ? s : s[..nl];
+    }
+
+    private static string Truncate(string s) => s.Length <= 64 ? s : s[..64] + "…";
+}

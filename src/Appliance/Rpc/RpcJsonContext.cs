@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+using Appliance.Hosting;
+using Appliance.Rpc.Methods;
+
+namespace Appliance.Rpc;
+
+/// <summary>Source-generated JSON for every RPC result shape (no reflection in the AOT binary).</summary>
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(AuthenticateResult))]
+[JsonSerializable(typeof(ServerInfoResult))]
+[JsonSerializable(typeof(StatusResult))]
+[JsonSerializable(typeof(MetricsResult))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+public sealed partial class RpcJsonContext : JsonSerializerContext;
