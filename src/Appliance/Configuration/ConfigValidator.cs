@@ -42,8 +42,8 @@ public static class ConfigValidator
         }
         v.Range("security.jwt_expiry_hours", sec.JwtExpiryHours, 0.01, 24 * 365);
         v.NotEmpty("security.api_keys_file", sec.ApiKeysFile);
-        v.Range("security.rate_limit_per_minute", sec.RateLimitPerMinute, 1, 1_000_000);
-        v.Range("security.rate_limit_burst", sec.RateLimitBurst, 1, 1_000_000);
+        v.Range("security.rate_limit_per_minute", sec.RateLimitPerMinute, 1, 1_000_000_000);
+        v.Range("security.rate_limit_burst", sec.RateLimitBurst, 1, 1_000_000_000);
         v.Range("security.auth_failures_per_minute", sec.AuthFailuresPerMinute, 1, 10_000);
 
         var m = c.Mediamtx;

@@ -1,0 +1,74 @@
+using Appliance.Configuration;
+using Appliance.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Appliance.Tests.Configuration;
+
+public class ConfigStoreTests
+{
+    private const string Base = "[server]\nenvironment = \"development\"\nport = 8002\n[logging]\nlevel = \"info\"\n";
+
+    [Test]
+    public void LiveKeysApplyAndOthersAreReportedAsNeedingRestart()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.Write("a.toml", Base);
+        var store = new ConfigStore(ConfigLoader.LoadFile(path, new Dictionary<string, string>()).Config!, path, NullLogger.Instance,
+            () => ConfigLoader.LoadFile(path, new Dictionary<string, string>()));
+        File.WriteAllText(path, "[server]\nenvironment = \"development\"\nport = 9000\n[logging]\nlevel = \"debug\"\n[security]\nrate_limit_burst = 5\n");
+
+        var change = store.Reload();
+
+        Assert.That(change, Is.Not.Null);
+        Assert.That(change!.AppliedKeys, Is.EquivalentTo(new[] { "logging.level", "security.rate_limit_burst" }));
+        Assert.That(change.RestartKeys, Is.EqualTo(new[] { "server.port" }));
+        Assert.That(store.Current.Logging.Level, Is.EqualTo("debug"));
+        Assert.That(store.PendingRestart, Is.EqualTo(new[] { "server.port" }));
+    }
+
+    [Test]
+    public void InvalidEditIsRejectedAndTheRunningConfigKept()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.Write("a.toml", Base);
+        var store = new ConfigStore(ConfigLoader.LoadFile(path, new Dictionary<string, string>()).Config!, path, NullLogger.Instance,
+            () => ConfigLoader.LoadFile(path, new Dictionary<string, string>()));
+        IReadOnlyList<ConfigProblem>? rejected = null;
+        store.Rejected += p => rejected = p;
+        File.WriteAllText(path, "[server]\nenvironment = \"development\"\nport = -1\n[logging]\nlevel = \"debug\"\n");
+
+        Assert.That(store.Reload(), Is.Null);
+        Assert.That(store.Current.Logging.Level, Is.EqualTo("info"));
+        Assert.That(rejected!.Single().Key, Is.EqualTo("server.port"));
+    }
+
+    [Test]
+    public void VirtualCameraEditsAreReportedAsOneKey()
+    {
+        var a = new ApplianceConfig();
+        var b = new ApplianceConfig();
+        b.Camera.Virtual.Add(new VirtualCameraConfig { Fps = 10 });
+        Assert.That(ConfigStore.Diff(a, b), Is.EqualTo(new[] { "camera.virtual" }));
+        Assert.That(ConfigStore.Diff(a, new ApplianceConfig()), Is.Empty);
+    }
+
+    [Test]
+    public async Task EditingTheFileOnDiskReloadsIt()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.Write("a.toml", Base);
+        using var store = new ConfigStore(ConfigLoader.LoadFile(path, new Dictionary<string, string>()).Config!, path, NullLogger.Instance,
+            () => ConfigLoader.LoadFile(path, new Dictionary<string, string>()));
+        var changed = new TaskCompletionSource<ConfigChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.Changed += c => changed.TrySetResult(c);
+        store.Watch();
+
+        // Replace the file the way editors do: write a new file and rename it over the old one.
+        var temp = dir.Write("a.toml.new", Base.Replace("info", "warning"));
+        File.Move(temp, path, overwrite: true);
+
+        var done = await Task.WhenAny(changed.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.That(done, Is.SameAs(changed.Task), "the watcher did not pick up the edit");
+        Assert.That(store.Current.Logging.Level, Is.EqualTo("warning"));
+    }
+}

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace Appliance.Tests.Support;
+
+/// <summary>A plain JSON-RPC client over a real ClientWebSocket: requests matched to replies by id,
+/// notifications collected separately.</summary>
+public sealed class RpcTestClient : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonDocument>> _pending = new();
+    private readonly Task _receiver;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private int _nextId;
+
+    private RpcTestClient(ClientWebSocket socket)
+    {
+        _socket = socket;
+        _receiver = Task.Run(ReceiveLoop);
+    }
+
+    public ClientWebSocket Socket => _socket;
+    public ConcurrentQueue<JsonDocument> Notifications { get; } = new();
+    public ConcurrentQueue<JsonDocument> UnmatchedReplies { get; } = new();
+    public WebSocketCloseStatus? CloseStatus { get; private set; }
+    public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public static async Task<RpcTestClient> ConnectAsync(Uri uri, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await socket.ConnectAsync(uri, timeout.Token);
+        return new RpcTestClient(socket);
+    }
+
+    /// <summary>Sends a request with a fresh integer id and waits for the reply (10 s at most).</summary>
+    public async Task<JsonDocument> CallAsync(string method, string? paramsJson = null)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        var message = paramsJson is null
+            ? $$"""{"jsonrpc":"2.0","id":{{id}},"method":"{{method}}"}"""
+            : $$"""{"jsonrpc":"2.0","id":{{id}},"method":"{{method}}","params":{{paramsJson}}}""";
+        return await SendAndWaitAsync(id.ToString(System.Globalization.CultureInfo.InvariantCulture), message);
+    }
+
+    /// <summary>Sends raw text and waits for the reply carrying <paramref name="expectId"/> (its raw JSON text).</summary>
+    public async Task<JsonDocument> SendAndWaitAsync(string expectId, string raw)
+    {
+        var tcs = new TaskCompletionSource<JsonDocument>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[expectId] = tcs;
+        await SendRawAsync(raw);
+        var done = await Task.WhenAny(tcs.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        _pending.TryRemove(expectId, out _);
+        if (done != tcs.Task) throw new TimeoutException($"no reply with id {expectId} to {raw[..Math.Min(raw.Length, 200)]}");
+        return await tcs.Task;
+    }
+
+    /// <summary>Sends raw text and returns the next reply that is not matched to a pending call.</summary>
+    public async Task<JsonDocument> SendRawExpectReplyAsync(string raw)
+    {
+        await SendRawAsync(raw);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (UnmatchedReplies.TryDequeue(out var doc)) return doc;
+            await Task.Delay(5);
+        }
+        throw new TimeoutException("no reply to " + raw[..Math.Min(raw.Length, 200)]);
+    }
+
+    public async Task SendRawAsync(string raw) => await SendBytesAsync(Encoding.UTF8.GetBytes(raw));
+
+    public async Task SendBytesAsync(byte[] bytes)
+    {
+        await _sendLock.WaitAsync();
+        try { await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, CancellationToken.None); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async Task ReceiveLoop()
+    {
+        var buffer = new byte[64 * 1024];
+        var message = new MemoryStream();
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var result = await _socket.ReceiveAsync(buffer, _stop.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    CloseStatus = result.CloseStatus;
+                    break;
+                }
+                message.Write(buffer, 0, result.Count);
+                if (!result.EndOfMessage) continue;
+                var doc = JsonDocument.Parse(message.ToArray());
+                message.SetLength(0);
+                Route(doc);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+        finally
+        {
+            Closed.TrySetResult();
+        }
+    }
+
+    private void Route(JsonDocument doc)
+    {
+        var root = doc.RootElement;
+        if (root.ValueKind == JsonValueKind.Object && !root.TryGetProperty("id", out _))
+        {
+            Notifications.Enqueue(doc);
+            return;
+        }
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("id", out var id) && id.ValueKind != JsonValueKind.Null
+            && _pending.TryRemove(id.GetRawText().Trim('"'), out var tcs))
+        {
+            tcs.TrySetResult(doc);
+            return;
+        }
+        UnmatchedReplies.Enqueue(doc);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_socket.State == WebSocketState.Open)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try { await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token); } catch (Exception) { }
+        }
+        _stop.Cancel();
+        try { await _receiver; } catch (Exception) { }
+        _socket.Dispose();
+        _stop.Dispose();
+    }
+}

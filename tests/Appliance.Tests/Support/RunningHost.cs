@@ -1,0 +1,87 @@
+using Appliance.Configuration;
+using Appliance.Hosting;
+using Appliance.Security;
+
+namespace Appliance.Tests.Support;
+
+/// <summary>The real service host (Kestrel, WebSockets, dispatcher, auth) on an ephemeral loopback port,
+/// with its data in a temp directory.</summary>
+public sealed class RunningHost : IAsyncDisposable
+{
+    public const string Secret = "integration-test-secret-0123456789abcdef-0123456789";
+
+    private readonly TestDirectory _dir;
+
+    private RunningHost(ApplianceHost host, TestDirectory dir, string configPath)
+    {
+        Host = host;
+        _dir = dir;
+        ConfigPath = configPath;
+    }
+
+    public ApplianceHost Host { get; }
+    public string ConfigPath { get; }
+    public string DataDir => _dir.Path;
+    public Uri WebSocketUri => new($"ws://127.0.0.1:{Host.BoundAddress.Port}/ws");
+    public Uri HttpUri => new($"http://127.0.0.1:{Host.BoundAddress.Port}");
+
+    /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
+    public static async Task<RunningHost> StartAsync(string serverExtra = "", string securityExtra = "", string extraToml = "")
+    {
+        var dir = new TestDirectory();
+        var path = dir.Write("appliance.toml", $"""
+            [server]
+            environment = "production"
+            host = "127.0.0.1"
+            port = 8002
+            {serverExtra}
+
+            [security]
+            jwt_secret = "{Secret}"
+            api_keys_file = "state/api-keys.json"
+            {securityExtra}
+
+            [recording]
+            path = "recordings"
+
+            [snapshots]
+            path = "snapshots"
+
+            [storage]
+            state_dir = "state"
+
+            [logging]
+            level = "warning"
+            format = "console"
+            {extraToml}
+            """);
+        var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
+        if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));
+        var host = ApplianceHost.Create(loaded.Config!, path, portOverride: 0);
+        await host.StartAsync();
+        return new RunningHost(host, dir, path);
+    }
+
+    public string Token(Role role, TimeSpan? lifetime = null, string user = "tester") =>
+        Host.Authenticator.Jwt.Mint(user, role, lifetime ?? TimeSpan.FromHours(1));
+
+    public async Task<RpcTestClient> ConnectAsync(Role? role = null, Action<System.Net.WebSockets.ClientWebSocketOptions>? configure = null)
+    {
+        var client = await RpcTestClient.ConnectAsync(WebSocketUri, configure);
+        if (role is { } r)
+        {
+            using var reply = await client.CallAsync("authenticate", $$"""{"auth_token":"{{Token(r)}}"}""");
+            if (!reply.RootElement.GetProperty("result").GetProperty("authenticated").GetBoolean())
+                throw new InvalidOperationException("authentication failed: " + reply.RootElement);
+        }
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try { await Host.StopAsync(timeout.Token); } catch (OperationCanceledException) { }
+        await Host.DisposeAsync();
+        _dir.Dispose();
+    }
+}
