@@ -98,7 +98,8 @@ public sealed class ApplianceHost : IAsyncDisposable
                 foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
         };
         var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
-        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, loggers.CreateLogger<WebSocketEndpoint>());
+        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator,
+            loggers.CreateLogger<WebSocketEndpoint>(), app.Lifetime.ApplicationStopping);
 
         // HTTP surface
         app.UseWebSockets();
@@ -120,7 +121,6 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             health.Report("websocket_server", ComponentState.Stopped, "shutting down");
-            foreach (var c in connections.All) c.Close();
         });
         systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
         return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd);

@@ -29,6 +29,7 @@ public sealed class RpcConnection : IDisposable
     private readonly CancellationTokenSource _closed = new();
     private RateLimiter _limiter;
     private long _droppedNotifications;
+    private volatile bool _sendingComplete;
 
     public RpcConnection(IPAddress? remote, string requestHost, int queueCapacity, RateLimiter limiter)
     {
@@ -77,12 +78,13 @@ public sealed class RpcConnection : IDisposable
         old.Dispose();
     }
 
-    /// <summary>Queues a reply. False means the client is not reading: the caller cuts it off.</summary>
+    /// <summary>Queues a reply. False means the client is not reading: the caller cuts it off.
+    /// (A reply to a connection that is closing is dropped quietly.)</summary>
     public bool TrySendReply(OutboundFrame frame)
     {
         if (_queue.Writer.TryWrite(frame)) return true;
         frame.Release();
-        return false;
+        return _sendingComplete;
     }
 
     /// <summary>Queues a notification, or drops it (counted) when the client is behind.</summary>
@@ -90,16 +92,21 @@ public sealed class RpcConnection : IDisposable
     {
         if (_queue.Writer.TryWrite(frame)) return true;
         frame.Release();
+        if (_sendingComplete) return true;
         Interlocked.Increment(ref _droppedNotifications);
         return false;
     }
 
     /// <summary>No more frames will be queued; the send loop ends once the queue is drained.</summary>
-    public void CompleteSending() => _queue.Writer.TryComplete();
+    public void CompleteSending()
+    {
+        _sendingComplete = true;
+        _queue.Writer.TryComplete();
+    }
 
     public void Close()
     {
-        _queue.Writer.TryComplete();
+        CompleteSending();
         try { _closed.Cancel(); } catch (ObjectDisposedException) { }
     }
 

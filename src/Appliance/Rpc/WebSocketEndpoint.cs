@@ -16,7 +16,7 @@ namespace Appliance.Rpc;
 /// </summary>
 public sealed class WebSocketEndpoint(
     ConfigStore config, RpcDispatcher dispatcher, ConnectionRegistry connections, RpcMetrics metrics,
-    Authenticator authenticator, ILogger<WebSocketEndpoint> log)
+    Authenticator authenticator, ILogger<WebSocketEndpoint> log, CancellationToken serverStopping)
 {
     public const int MaxInFlight = 8;
 
@@ -47,6 +47,7 @@ public sealed class WebSocketEndpoint(
         connections.Add(connection);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
         var sender = SendLoopAsync(socket, connection, lifetime.Token);
+        using var onStop = serverStopping.Register(() => _ = GoAwayAsync(socket, connection, sender));
         var close = (Status: WebSocketCloseStatus.NormalClosure, Reason: "bye");
         try
         {
@@ -76,6 +77,22 @@ public sealed class WebSocketEndpoint(
             try { await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token); }
             catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException) { socket.Abort(); }
         }
+    }
+
+    // Server shutdown: flush what is queued, say 1001 "going away", give the client a moment to
+    // answer the close handshake, then drop it so shutdown finishes within its timeout.
+    private static async Task GoAwayAsync(WebSocket socket, RpcConnection connection, Task sender)
+    {
+        connection.CompleteSending();
+        await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(1)));
+        if (sender.IsCompleted && socket.State == WebSocketState.Open)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try { await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", timeout.Token); }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException) { }
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        connection.Close();
     }
 
     public static RateLimiter CreateLimiter(SecuritySection security) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions

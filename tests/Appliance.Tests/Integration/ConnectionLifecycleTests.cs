@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using Appliance.Security;
+using Appliance.Tests.Support;
+
+namespace Appliance.Tests.Integration;
+
+/// <summary>Keep-alive pings and shutdown, seen from real sockets.</summary>
+public class ConnectionLifecycleTests
+{
+    [Test]
+    public async Task APeerThatNeverAnswersPingsIsDropped()
+    {
+        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1");
+        // A hand-made WebSocket client on a raw TCP socket: it completes the upgrade, then never
+        // reads or answers anything, like a laptop that went to sleep.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", host.HttpUri.Port);
+        var stream = tcp.GetStream();
+        var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"));
+        var buffer = new byte[1024];
+        var n = await stream.ReadAsync(buffer);
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, n), Does.StartWith("HTTP/1.1 101"));
+        Assert.That(host.Host.Connections.Count, Is.EqualTo(1));
+
+        var sw = Stopwatch.StartNew();
+        while (host.Host.Connections.Count > 0 && sw.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(50);
+        Assert.That(host.Host.Connections.Count, Is.EqualTo(0), "the silent peer was not dropped");
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(6)));
+    }
+
+    [Test]
+    public async Task AnsweringClientsStayConnectedAcrossPings()
+    {
+        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1");
+        await using var client = await host.ConnectAsync(Role.Viewer);   // ClientWebSocket answers pings while receiving
+        await Task.Delay(3500);
+        using var reply = await client.CallAsync("ping");
+        Assert.That(reply.RootElement.GetProperty("result").GetString(), Is.EqualTo("pong"));
+    }
+
+    [Test]
+    public async Task ShutdownSaysGoingAwayToClientsAndFinishesPromptly()
+    {
+        var host = await RunningHost.StartAsync();
+        await using var client = await host.ConnectAsync(Role.Viewer);
+        var sw = Stopwatch.StartNew();
+        await host.DisposeAsync();
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(8)));
+        await client.Closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.That(client.CloseStatus, Is.EqualTo(WebSocketCloseStatus.EndpointUnavailable));
+    }
+}
