@@ -95,14 +95,22 @@ public sealed class WebSocketEndpoint(
         connection.Close();
     }
 
-    public static RateLimiter CreateLimiter(SecuritySection security) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+    /// <summary>A token bucket that holds <c>rate_limit_burst</c> requests and refills exactly
+    /// <c>rate_limit_per_minute</c> per minute, in steps of at least 100 ms (a finer timer would
+    /// cost more than it saves).</summary>
+    public static RateLimiter CreateLimiter(SecuritySection security)
     {
-        TokenLimit = security.RateLimitBurst,
-        TokensPerPeriod = Math.Max(1, security.RateLimitPerMinute / 60),
-        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    });
+        var perMinute = Math.Max(1, security.RateLimitPerMinute);
+        var tokensPerStep = (int)Math.Ceiling(perMinute / 600.0);
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = security.RateLimitBurst,
+            TokensPerPeriod = tokensPerStep,
+            ReplenishmentPeriod = TimeSpan.FromMinutes(1) * tokensPerStep / perMinute,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
 
     // JavaScript clients send their credential on the upgrade: a valid one counts as authenticate.
     private void AuthenticateFromHeaders(HttpContext context, RpcConnection connection)

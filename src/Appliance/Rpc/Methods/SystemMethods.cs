@@ -63,10 +63,10 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
     private MetricsResult Metrics()
     {
         var (rss, cpu, threads) = process.Sample();
-        return new MetricsResult(metrics.ActiveConnections, metrics.TotalRequests, Math.Round(metrics.AverageResponseMs, 3),
+        return new MetricsResult(metrics.ActiveConnections, metrics.TotalRequests, Math.Round(metrics.AverageResponseMs, 4),
             Math.Round(metrics.ErrorRate, 4), rss, cpu, Math.Round(AppInfo.Uptime.TotalSeconds, 3), metrics.TotalConnections,
             metrics.DroppedNotifications, metrics.CutOffClients, threads,
-            metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 3))));
+            metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 4))));
     }
 
     private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>

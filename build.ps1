@@ -1,0 +1,488 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Build, test, publish and smoke-test the camera appliance service.
+
+.DESCRIPTION
+    On a fresh machine with only the .NET SDK:
+        dotnet tool restore && dotnet pwsh ./build.ps1 <task> [options]
+
+    Run `dotnet pwsh ./build.ps1 help` for the task list.
+
+.EXAMPLE
+    dotnet pwsh ./build.ps1 test
+    dotnet pwsh ./build.ps1 publish -Rid linux-arm64
+    dotnet pwsh ./build.ps1 smoke -NoPublish
+    dotnet pwsh ./build.ps1 bench --scenarios ping --duration-seconds 30
+#>
+[CmdletBinding(PositionalBinding = $false)]
+param(
+    # The task to run (see `help`).
+    [Parameter(Position = 0)][string]$Task = 'build',
+    # Runtime identifier for publish/smoke.
+    [ValidateSet('linux-x64', 'linux-arm64')][string]$Rid = 'linux-x64',
+    # Build configuration for build/test (publish is always Release).
+    [ValidateSet('Debug', 'Release')][string]$Configuration = 'Release',
+    # smoke: test the binary already in artifacts/publish/linux-arm64 instead of publishing first.
+    [switch]$NoPublish,
+    # bench: any further arguments are passed to the load client.
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$PassThru = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+# Safety net: a native command that exits non-zero throws, even where Exec is not used.
+$PSNativeCommandUseErrorActionPreference = $true
+# CI logs: no ANSI colour codes when the output is not a terminal.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
+
+# Debian packages the build and the tests need. Arch-qualified names (name:arm64) make `deps`
+# enable that foreign architecture first (dpkg --add-architecture). Later work adds here.
+$AptPackages = @(
+    # Native AOT toolchain (linker, objcopy) and zlib for the x64 build.
+    'clang', 'lld', 'llvm', 'zlib1g-dev',
+    # Runs the arm64 binary in `smoke`; ffmpeg feeds the virtual test cameras.
+    'qemu-user-static', 'ffmpeg',
+    # arm64 cross build: target libraries from Debian multiarch (/usr/lib/aarch64-linux-gnu).
+    'libc6-dev:arm64', 'libgcc-12-dev:arm64', 'zlib1g-dev:arm64'
+)
+
+$Root = $PSScriptRoot
+$Solution = Join-Path $Root 'Appliance.sln'
+$ServiceProject = Join-Path $Root 'src/Appliance/Appliance.csproj'
+$DevConfig = Join-Path $Root 'src/Appliance/appliance.development.toml'
+$Artifacts = Join-Path $Root 'artifacts'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+function Write-Step([string]$Message) { Write-Host "==> $Message" -ForegroundColor Cyan }
+
+# Runs a script block of native commands (echoed first); throws if the last one exits non-zero.
+#   Exec { dotnet build $Solution -c $Configuration }
+function Exec([Parameter(Mandatory)][scriptblock]$Block) {
+    $text = $Block.ToString().Trim()
+    try { $text = $ExecutionContext.InvokeCommand.ExpandString($text) } catch { } # show values, not $names
+    Write-Host "> $text" -ForegroundColor DarkGray
+    $PSNativeCommandUseErrorActionPreference = $false # checked right below, with a clearer message
+    $global:LASTEXITCODE = 0
+    & $Block
+    if ($LASTEXITCODE -ne 0) { throw "'$text' failed with exit code $LASTEXITCODE" }
+}
+
+# Starts a program with redirected output and waits for it; returns ExitCode, StdOut, StdErr.
+# The caller checks the exit code (some checks expect a failure).
+function Invoke-Captured {
+    param([string]$FileName, [string[]]$Arguments, [int]$TimeoutSeconds = 120)
+    $process = Start-Redirected $FileName $Arguments
+    try {
+        if (-not $process.Handle.WaitForExit($TimeoutSeconds * 1000)) {
+            throw "'$FileName $($Arguments -join ' ')' did not finish within $TimeoutSeconds s"
+        }
+    }
+    finally { Stop-Redirected $process }
+    [pscustomobject]@{ ExitCode = $process.Handle.ExitCode; StdOut = $process.StdOut(); StdErr = $process.StdErr() }
+}
+
+# Starts a program in the background, collecting its stdout and stderr.
+function Start-Redirected([string]$FileName, [string[]]$Arguments) {
+    $info = [System.Diagnostics.ProcessStartInfo]::new($FileName)
+    foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.RedirectStandardInput = $true # the child must not read the caller's stdin
+    $info.UseShellExecute = $false
+    $info.WorkingDirectory = $Root
+    # Only the config file decides: no APPLIANCE_* overrides or systemd sockets from the caller.
+    foreach ($name in @($info.Environment.Keys | Where-Object { $_ -like 'APPLIANCE_*' -or $_ -in 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID' })) {
+        [void]$info.Environment.Remove($name)
+    }
+    Write-Host "> $FileName $($Arguments -join ' ')" -ForegroundColor DarkGray
+    $p = [System.Diagnostics.Process]::Start($info)
+    $p.StandardInput.Close()
+    $out = $p.StandardOutput.ReadToEndAsync()
+    $err = $p.StandardError.ReadToEndAsync()
+    [pscustomobject]@{ Handle = $p; OutTask = $out; ErrTask = $err } |
+        Add-Member -PassThru ScriptMethod StdOut { if ($this.OutTask.Wait(5000)) { $this.OutTask.Result } else { '(stdout not closed)' } } |
+        Add-Member -PassThru ScriptMethod StdErr { if ($this.ErrTask.Wait(5000)) { $this.ErrTask.Result } else { '(stderr not closed)' } }
+}
+
+# Kills the process (and its children) if it is still running.
+function Stop-Redirected($Process) {
+    if ($null -ne $Process -and -not $Process.Handle.HasExited) {
+        $Process.Handle.Kill($true)
+        [void]$Process.Handle.WaitForExit(10000)
+    }
+}
+
+# True when a Debian package is installed (for unqualified Multi-Arch packages installed for
+# two architectures `dpkg -s name` is ambiguous, so the native architecture is tried as well).
+function Test-AptPackage([string]$Name) {
+    $PSNativeCommandUseErrorActionPreference = $false # non-zero just means "not installed"
+    $candidates = @($Name)
+    if ($Name -notmatch ':') { $candidates += "${Name}:$(dpkg --print-architecture)" }
+    foreach ($c in $candidates) {
+        $status = dpkg -s $c 2>$null | Select-String -Pattern '^Status: ' -Raw
+        if ($status -match 'install ok installed') { return $true }
+    }
+    $false
+}
+
+# Runs a command line (an array) as root: directly when we are root, through sudo otherwise.
+function Invoke-AsRoot([string[]]$CommandLine) {
+    if ((id -u) -ne '0') { $CommandLine = @('sudo', 'env', 'DEBIAN_FRONTEND=noninteractive') + $CommandLine }
+    Write-Host "> $($CommandLine -join ' ')" -ForegroundColor DarkGray
+    $PSNativeCommandUseErrorActionPreference = $false
+    & $CommandLine[0] @($CommandLine | Select-Object -Skip 1)
+    if ($LASTEXITCODE -ne 0) { throw "'$($CommandLine -join ' ')' failed with exit code $LASTEXITCODE" }
+}
+
+function Get-GitRevision {
+    $PSNativeCommandUseErrorActionPreference = $false
+    $rev = git -C $Root rev-parse --short HEAD 2>$null
+    if ($LASTEXITCODE -eq 0 -and $rev) { "$rev".Trim() } else { 'unknown' }
+}
+
+function Get-FreeTcpPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# The cross-compile properties for a RID (arm64 links against Debian multiarch libs in /usr/lib/aarch64-linux-gnu,
+# hence SysRoot=/; /usr/aarch64-linux-gnu as the sysroot fails to link).
+function Get-CrossProperties([string]$TargetRid) {
+    if ($TargetRid -ne 'linux-arm64') { return @() }
+    @('-p:CppCompilerAndLinker=clang', '-p:SysRoot=/', '-p:LinkerFlavor=lld', '-p:ObjCopyName=llvm-objcopy-14')
+}
+
+function Get-BinaryPath([string]$TargetRid) { Join-Path $Artifacts "publish/$TargetRid/appliance" }
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------------------------
+
+# deps: install the missing Debian packages from $AptPackages (apt-get update once, only if needed).
+$script:DepsDone = $false
+function Invoke-Deps {
+    if ($script:DepsDone) { return }
+    Write-Step 'deps: checking Debian packages'
+    $missing = @($AptPackages | Where-Object { -not (Test-AptPackage $_) })
+    if ($missing.Count -eq 0) {
+        Write-Host "All $($AptPackages.Count) packages are installed."
+        $script:DepsDone = $true
+        return
+    }
+    Write-Host "Missing: $($missing -join ' ')"
+    $native = dpkg --print-architecture
+    $foreign = @(dpkg --print-foreign-architectures)
+    $needed = $missing | ForEach-Object { if ($_ -match ':(.+)$') { $Matches[1] } } |
+        Where-Object { $_ -ne $native -and $_ -notin $foreign } | Select-Object -Unique
+    foreach ($arch in $needed) { Invoke-AsRoot @('dpkg', '--add-architecture', $arch) }
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    $apt = @('apt-get', '-o', 'DPkg::Lock::Timeout=600') # wait for a concurrent apt instead of failing
+    Invoke-AsRoot ($apt + 'update')
+    Invoke-AsRoot ($apt + @('install', '-y', '--no-install-recommends') + $missing)
+    $still = @($missing | Where-Object { -not (Test-AptPackage $_) })
+    if ($still.Count -gt 0) { throw "deps: still not installed after apt-get install: $($still -join ' ')" }
+    $script:DepsDone = $true
+}
+
+# build: compile the solution (service and tests).
+function Invoke-Build {
+    Write-Step "build ($Configuration)"
+    Exec { dotnet build $Solution -c $Configuration -tl:off }
+}
+
+# test: install what the tests need, run every test project, print a pass/fail summary.
+$script:TestSummary = $null
+function Invoke-Test {
+    Invoke-Deps
+    Write-Step "test ($Configuration)"
+    $results = Join-Path $Artifacts 'test-results'
+    if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+    $failure = $null
+    try {
+        Exec { dotnet test $Solution -c $Configuration -tl:off --logger 'console;verbosity=normal' --logger trx --results-directory $results }
+    }
+    catch { $failure = $_ }
+    # One closing line over all test projects, from their TRX files.
+    $counts = @{ passed = 0; failed = 0; skipped = 0; total = 0 }
+    foreach ($trx in Get-ChildItem -Path $results -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
+        $c = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+        $n = { param($name) [int]('0' + $c.GetAttribute($name)) }
+        $counts.passed += & $n 'passed'
+        $counts.failed += (& $n 'failed') + (& $n 'error') + (& $n 'timeout') + (& $n 'aborted')
+        $counts.total += & $n 'total'
+    }
+    $counts.skipped = [Math]::Max(0, $counts.total - $counts.passed - $counts.failed)
+    $script:TestSummary = "tests: $($counts.passed) passed, $($counts.failed) failed, $($counts.skipped) skipped"
+    Write-Host $script:TestSummary
+    if ($failure) { throw $failure }
+    if ($counts.total -eq 0) { Write-Warning 'test: no test was executed' }
+}
+
+# run: start the service locally with the development config (Ctrl+C stops it).
+function Invoke-Run {
+    Write-Step 'run (development config)'
+    $config = (Resolve-Path $DevConfig).Path # relative paths in it are relative to the file
+    Exec { dotnet run --project (Join-Path $Root 'src/Appliance') -- --config $config }
+}
+
+# publish: Native AOT binary for $Rid into artifacts/publish/<rid>; any warning fails the task.
+function Invoke-Publish([string]$TargetRid = $Rid) {
+    Invoke-Deps
+    Write-Step "publish $TargetRid"
+    $out = Join-Path $Artifacts "publish/$TargetRid"
+    $arguments = @('publish', $ServiceProject, '-c', 'Release', '-r', $TargetRid, '-o', $out, '-tl:off',
+        "-p:SourceRevisionId=$(Get-GitRevision)") + (Get-CrossProperties $TargetRid)
+    Write-Host "> dotnet $($arguments -join ' ')" -ForegroundColor DarkGray
+    $PSNativeCommandUseErrorActionPreference = $false # checked below, after the output is scanned
+    $lines = & dotnet @arguments 2>&1 | ForEach-Object { $line = "$_"; Write-Host $line; $line }
+    $exit = $LASTEXITCODE
+    $warnings = @($lines | Where-Object { $_ -match ' warning ' } | Select-Object -Unique)
+    if ($exit -ne 0) { throw "publish $TargetRid failed with exit code $exit" }
+    if ($warnings.Count -gt 0) {
+        Write-Host "publish ${TargetRid}: $($warnings.Count) warning(s):" -ForegroundColor Red
+        $warnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
+        throw "publish $TargetRid produced warnings; the appliance binary must build warning-free"
+    }
+    $binary = Get-BinaryPath $TargetRid
+    if (-not (Test-Path $binary)) { throw "publish ${TargetRid}: $binary was not produced" }
+    $size = (Get-Item $binary).Length
+    Write-Host ("publish {0}: {1} ({2:N0} bytes, {3:N1} MiB), 0 warnings" -f $TargetRid, $binary, $size, ($size / 1MB)) -ForegroundColor Green
+}
+
+# smoke: run the linux-arm64 binary under qemu: --version, --check-config, then serve, health,
+# authenticate and ping over the WebSocket, and a clean exit on SIGTERM.
+function Invoke-Smoke([switch]$SkipPublish) {
+    if (-not $SkipPublish) { Invoke-Publish 'linux-arm64' } else { Invoke-Deps }
+    Write-Step 'smoke linux-arm64 (qemu-aarch64-static)'
+    $binary = Get-BinaryPath 'linux-arm64'
+    if (-not (Test-Path $binary)) { throw "smoke: $binary not found (run publish -Rid linux-arm64 first, or drop -NoPublish)" }
+    $qemu = @(Get-Command qemu-aarch64-static -CommandType Application)[0].Source # no -L: with it, the binary hangs
+    function Appliance([string[]]$Arguments, [int]$TimeoutSeconds = 120) { Invoke-Captured $qemu (@($binary) + $Arguments) $TimeoutSeconds }
+    function Fail([string]$Message, $Result) {
+        throw "smoke: $Message`n--- exit code: $($Result.ExitCode)`n--- stdout:`n$($Result.StdOut)`n--- stderr:`n$($Result.StdErr)"
+    }
+
+    $temp = [System.IO.Directory]::CreateTempSubdirectory('appliance-smoke-').FullName
+    $service = $null
+    try {
+        # (a) --version prints name, the project's version, revision and RID.
+        $version = ([xml](Get-Content -Raw $ServiceProject)).SelectSingleNode('/Project/PropertyGroup/Version').InnerText
+        $r = Appliance @('--version')
+        if ($r.ExitCode -ne 0 -or $r.StdOut -notmatch "camera-appliance $([regex]::Escape($version)) \(\S+\) linux-arm64") { Fail "--version: expected exit 0 and 'camera-appliance $version (rev) linux-arm64'" $r }
+        Write-Host "  --version: $($r.StdOut.Trim())" -ForegroundColor Green
+
+        # (b) --check-config accepts a good config and rejects a bad key (exit 1, naming the key).
+        $port = Get-FreeTcpPort
+        $config = Join-Path $temp 'appliance.toml'
+        Set-Content -Path $config -Value (New-SmokeConfig $temp $port)
+        $r = Appliance @('--check-config', '--config', $config)
+        if ($r.ExitCode -ne 0) { Fail '--check-config rejected the smoke config' $r }
+        Write-Host "  --check-config (good): exit 0" -ForegroundColor Green
+        $bad = Join-Path $temp 'bad.toml'
+        Set-Content -Path $bad -Value ((Get-Content -Raw $config) -replace '(?m)^\[server\]\s*$', "[server]`nsmoke_bogus_key = 1")
+        $r = Appliance @('--check-config', '--config', $bad)
+        if ($r.ExitCode -ne 1 -or "$($r.StdOut)$($r.StdErr)" -notmatch 'smoke_bogus_key') { Fail '--check-config on a bad config: expected exit 1 naming server.smoke_bogus_key' $r }
+        Write-Host "  --check-config (bad key): exit 1, names the key" -ForegroundColor Green
+
+        # (c) serve: ready, authenticate with a minted admin JWT, ping, then SIGTERM -> exit 0.
+        $service = Start-Redirected $qemu @($binary, '--config', $config)
+        $ready = $false
+        $deadline = [DateTime]::UtcNow.AddSeconds(60) # emulation is slow
+        while (-not $ready -and [DateTime]::UtcNow -lt $deadline -and -not $service.Handle.HasExited) {
+            try {
+                $ready = (Invoke-WebRequest "http://127.0.0.1:$port/health/ready" -NoProxy -SkipHttpErrorCheck -TimeoutSec 5).StatusCode -eq 200
+            }
+            catch { Start-Sleep -Milliseconds 500 } # not listening yet
+            if (-not $ready) { Start-Sleep -Milliseconds 500 }
+        }
+        if (-not $ready) {
+            $why = if ($service.Handle.HasExited) { 'the service exited before /health/ready answered 200' } else { '/health/ready did not answer 200 within 60 s' }
+            Stop-Redirected $service; Fail $why (Get-ServiceResult $service)
+        }
+        Write-Host "  /health/ready: 200" -ForegroundColor Green
+
+        $r = Appliance @('--mint-jwt', 'admin', '--config', $config)
+        $jwt = "$($r.StdOut)".Trim()
+        if ($r.ExitCode -ne 0 -or $jwt -notmatch '^[\w-]+\.[\w-]+\.[\w-]+$') { Fail '--mint-jwt admin: expected exit 0 and a JWT on stdout' $r }
+
+        try {
+            $auth = Invoke-SmokeRpc $port @(
+                [ordered]@{ jsonrpc = '2.0'; id = 1; method = 'authenticate'; params = @{ auth_token = $jwt } },
+                [ordered]@{ jsonrpc = '2.0'; id = 2; method = 'ping' })
+        }
+        catch { Stop-Redirected $service; Fail "WebSocket: $($_.Exception.Message)" (Get-ServiceResult $service) }
+        if (-not ($auth[0].PSObject.Properties['result'] -and $auth[0].result.authenticated -eq $true)) {
+            Stop-Redirected $service; Fail "authenticate: expected result.authenticated = true, got $($auth[0] | ConvertTo-Json -Compress -Depth 5)" (Get-ServiceResult $service)
+        }
+        Write-Host "  authenticate (admin JWT): authenticated" -ForegroundColor Green
+        if (-not ($auth[1].PSObject.Properties['result'] -and $auth[1].result -eq 'pong')) {
+            Stop-Redirected $service; Fail "ping: expected result 'pong', got $($auth[1] | ConvertTo-Json -Compress -Depth 5)" (Get-ServiceResult $service)
+        }
+        Write-Host "  ping: pong" -ForegroundColor Green
+
+        $servicePid = $service.Handle.Id
+        Exec { kill -TERM $servicePid }
+        if (-not $service.Handle.WaitForExit(15000)) { Stop-Redirected $service; Fail 'the service did not exit within 15 s of SIGTERM' (Get-ServiceResult $service) }
+        $result = Get-ServiceResult $service
+        if ($result.ExitCode -ne 0) { Fail "the service exited with code $($result.ExitCode) after SIGTERM (expected 0)" $result }
+        Write-Host "  SIGTERM: exit 0" -ForegroundColor Green
+        Write-Host 'smoke linux-arm64: passed' -ForegroundColor Green
+    }
+    finally {
+        Stop-Redirected $service
+        Remove-Item -Recurse -Force $temp -ErrorAction SilentlyContinue
+    }
+}
+
+# The development config with an absolute data dir under $Dir, the given port and environment
+# "development" (the sample JWT secret is accepted only there).
+function New-SmokeConfig([string]$Dir, [int]$Port) {
+    $paths = @{ 'security.api_keys_file' = "$Dir/state/api-keys.json"; 'recording.path' = "$Dir/recordings";
+                'snapshots.path' = "$Dir/snapshots"; 'storage.state_dir' = "$Dir/state" }
+    $set = @{ 'server.port' = "$Port"; 'server.environment' = '"development"' }
+    foreach ($k in $paths.Keys) { $set[$k] = '"' + $paths[$k] + '"' }
+    $section = ''
+    $seen = @{}
+    $lines = foreach ($line in Get-Content $DevConfig) {
+        if ($line -match '^\s*\[\[?([^\]]+)\]\]?') { $section = $Matches[1].Trim() }
+        elseif ($line -match '^\s*([A-Za-z0-9_]+)\s*=' -and $set.ContainsKey("$section.$($Matches[1])")) {
+            $key = "$section.$($Matches[1])"
+            $seen[$key] = $true
+            $line = "$($Matches[1]) = $($set[$key])"
+        }
+        $line
+    }
+    # Keys the development config does not set go right under their section header.
+    $lines = [System.Collections.Generic.List[string]]@($lines)
+    foreach ($key in @($set.Keys | Where-Object { -not $seen.ContainsKey($_) })) {
+        $sectionName, $name = $key.Split('.', 2)
+        $header = $lines.FindIndex([Predicate[string]] { param($l) $l -match "^\s*\[$sectionName\]" })
+        if ($header -lt 0) { $lines.AddRange([string[]]@('', "[$sectionName]")); $header = $lines.Count - 1 }
+        $lines.Insert($header + 1, "$name = $($set[$key])")
+    }
+    $lines -join "`n"
+}
+
+# Exit code and output of a service process that has exited (or been killed).
+function Get-ServiceResult($Service) {
+    $code = if ($Service.Handle.HasExited) { $Service.Handle.ExitCode } else { '(still running)' }
+    [pscustomobject]@{ ExitCode = $code; StdOut = $Service.StdOut(); StdErr = $Service.StdErr() }
+}
+
+# Sends JSON-RPC requests over one WebSocket, one at a time; returns the reply to each (by id).
+# ($null = ... on awaited Tasks: PowerShell sees them as Task<VoidTaskResult> and would emit a value.)
+function Invoke-SmokeRpc([int]$Port, [object[]]$Requests) {
+    $socket = [System.Net.WebSockets.ClientWebSocket]::new()
+    $socket.Options.Proxy = $null
+    $cts = [System.Threading.CancellationTokenSource]::new([TimeSpan]::FromSeconds(60))
+    try {
+        $null = $socket.ConnectAsync([Uri]"ws://127.0.0.1:$Port/ws", $cts.Token).GetAwaiter().GetResult()
+        $buffer = [byte[]]::new(64KB)
+        foreach ($request in $Requests) {
+            $bytes = [System.Text.Encoding]::UTF8.GetBytes(($request | ConvertTo-Json -Compress -Depth 5))
+            $null = $socket.SendAsync([ArraySegment[byte]]::new($bytes), [System.Net.WebSockets.WebSocketMessageType]::Text, $true, $cts.Token).GetAwaiter().GetResult()
+            do {
+                # Skip notifications (no id) until the reply to this request arrives.
+                $message = [System.IO.MemoryStream]::new()
+                do {
+                    $received = $socket.ReceiveAsync([ArraySegment[byte]]::new($buffer), $cts.Token).GetAwaiter().GetResult()
+                    if ($received.MessageType -eq [System.Net.WebSockets.WebSocketMessageType]::Close) {
+                        throw "the server closed the WebSocket ($($socket.CloseStatus) $($socket.CloseStatusDescription)) before replying to '$($request.method)'"
+                    }
+                    $message.Write($buffer, 0, $received.Count)
+                } until ($received.EndOfMessage)
+                $reply = [System.Text.Encoding]::UTF8.GetString($message.ToArray()) | ConvertFrom-Json
+            } until ($reply.PSObject.Properties['id'] -and $reply.id -eq $request.id)
+            Write-Host "  $($request.method) -> $($reply | ConvertTo-Json -Compress -Depth 5)" -ForegroundColor DarkGray
+            $reply
+        }
+        $null = $socket.CloseAsync([System.Net.WebSockets.WebSocketCloseStatus]::NormalClosure, 'smoke done', $cts.Token).GetAwaiter().GetResult()
+    }
+    finally {
+        $socket.Dispose()
+        $cts.Dispose()
+    }
+}
+
+# ci: everything .ci/run checks, in order, with the time each step took.
+function Invoke-Ci {
+    $steps = [ordered]@{
+        'test'                     = { Invoke-Test }
+        'publish -Rid linux-x64'   = { Invoke-Publish 'linux-x64' }
+        'publish -Rid linux-arm64' = { Invoke-Publish 'linux-arm64' }
+        'smoke -NoPublish'         = { Invoke-Smoke -SkipPublish }
+    }
+    $times = [ordered]@{}
+    foreach ($name in $steps.Keys) {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        try { & $steps[$name] }
+        catch { Write-Host ("ci: step '{0}' failed after {1:mm\:ss}" -f $name, $watch.Elapsed) -ForegroundColor Red; throw }
+        $times[$name] = $watch.Elapsed
+    }
+    Write-Step 'ci: all steps passed'
+    foreach ($name in $times.Keys) { Write-Host ("  {0,-26} {1:mm\:ss}" -f $name, $times[$name]) }
+    if ($script:TestSummary) { Write-Host $script:TestSummary }
+}
+
+# bench: publish linux-x64 and run the load client against it (extra arguments pass through).
+function Invoke-Bench {
+    Invoke-Publish 'linux-x64'
+    Write-Step 'bench'
+    $binary = Get-BinaryPath 'linux-x64'
+    Exec { dotnet run -c Release --project (Join-Path $Root 'tests/Appliance.LoadClient') -- --binary $binary @PassThru }
+}
+
+# help: the task list.
+function Show-Help {
+    Write-Host @'
+usage: dotnet pwsh ./build.ps1 <task> [-Rid linux-x64|linux-arm64] [-Configuration Release|Debug] [-NoPublish]
+
+tasks:
+  deps      install the missing Debian packages the build and tests need (apt; sudo when not root)
+  build     dotnet build Appliance.sln (default task)
+  test      deps, then dotnet test Appliance.sln with a summary; non-zero exit on failure
+  run       run the service with src/Appliance/appliance.development.toml
+  publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
+  smoke     publish linux-arm64 (unless -NoPublish) and exercise it under qemu-aarch64-static
+  ci        test, publish linux-x64, publish linux-arm64, smoke -NoPublish (what .ci/run runs)
+  bench     publish linux-x64 and run tests/Appliance.LoadClient against it (extra args pass through)
+  help      this list
+
+A fresh machine needs only the .NET SDK:  dotnet tool restore && dotnet pwsh ./build.ps1 test
+'@
+}
+
+# ---------------------------------------------------------------------------------------------
+
+Push-Location $Root
+try {
+    if ($PassThru.Count -gt 0 -and $Task -ne 'bench') {
+        Show-Help
+        throw "unexpected arguments: $($PassThru -join ' ') (only 'bench' passes arguments through)"
+    }
+    switch ($Task) {
+        'deps' { Invoke-Deps }
+        'build' { Invoke-Build }
+        'test' { Invoke-Test }
+        'run' { Invoke-Run }
+        'publish' { Invoke-Publish $Rid }
+        'smoke' { Invoke-Smoke -SkipPublish:$NoPublish }
+        'ci' { Invoke-Ci }
+        'bench' { Invoke-Bench }
+        { $_ -in 'help', '-h', '--help', '-?' } { Show-Help }
+        default { Show-Help; throw "unknown task '$Task'" }
+    }
+}
+catch {
+    Write-Host "build.ps1 ${Task}: FAILED: $($_.Exception.Message)" -ForegroundColor Red
+    Write-Host "  at $($_.InvocationInfo.ScriptName):$($_.InvocationInfo.ScriptLineNumber)" -ForegroundColor DarkGray
+    exit 1
+}
+finally { Pop-Location }

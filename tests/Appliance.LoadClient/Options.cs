@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Appliance.LoadClient;
+
+/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle] [--duration-seconds N].</summary>
+public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections)
+{
+    public static readonly string[] AllScenarios = ["startup", "ping", "idle"];
+
+    public const string Usage = """
+        usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
+                   [--scenarios all|startup,ping,idle] [--duration-seconds N] [--connections N]
+          --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
+          --scenarios LIST      comma-separated: startup, ping, idle (default: all)
+          --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
+          --connections N       idle connections to hold in the idle scenario, 1..10000 (default: 1000)
+        The client writes a temporary config, starts the binary on a free 127.0.0.1 port, and kills
+        it when done. The report (Markdown) goes to stdout, progress to stderr.
+        """;
+
+    public static Options? Parse(string[] args, out string? problem)
+    {
+        problem = null;
+        string? binary = null;
+        var scenarios = AllScenarios.ToList();
+        var duration = 10;
+        var connections = 1000;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            string? value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (a)
+            {
+                case "--binary":
+                    binary = value; i++;
+                    break;
+                case "--scenarios":
+                    i++;
+                    if (value is null) { problem = "--scenarios needs a value"; return null; }
+                    if (value == "all") { scenarios = AllScenarios.ToList(); break; }
+                    scenarios = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct()];
+                    var unknown = scenarios.FirstOrDefault(s => !AllScenarios.Contains(s));
+                    if (unknown is not null) { problem = $"unknown scenario '{unknown}' (expected {string.Join(", ", AllScenarios)} or all)"; return null; }
+                    if (scenarios.Count == 0) { problem = "--scenarios is empty"; return null; }
+                    break;
+                case "--duration-seconds":
+                    i++;
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out duration) || duration is < 1 or > 600)
+                    { problem = "--duration-seconds needs a whole number from 1 to 600"; return null; }
+                    break;
+                case "--connections":
+                    i++;
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out connections) || connections is < 1 or > 10_000)
+                    { problem = "--connections needs a whole number from 1 to 10000"; return null; }
+                    break;
+                case "--help" or "-h":
+                    problem = "";
+                    return null;
+                default:
+                    problem = $"unknown argument '{a}'";
+                    return null;
+            }
+        }
+        if (string.IsNullOrEmpty(binary)) { problem = "--binary PATH is required"; return null; }
+        var full = Path.GetFullPath(binary);
+        if (!File.Exists(full)) { problem = $"binary {full} not found (publish it first: dotnet publish src/Appliance/Appliance.csproj -c Release -r linux-x64 -o artifacts/publish/linux-x64)"; return null; }
+        // Keep the canonical order whatever order the user typed.
+        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections);
+    }
+}

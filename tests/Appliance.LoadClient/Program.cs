@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Appliance.LoadClient;
+using Appliance.LoadClient.Scenarios;
+
+// Load/benchmark client for the appliance service: starts the published binary with a temp
+// config on 127.0.0.1, runs the chosen scenarios, prints a Markdown report on stdout.
+var options = Options.Parse(args, out var problem);
+if (options is null)
+{
+    if (problem is { Length: > 0 }) Console.Error.WriteLine("loadclient: " + problem);
+    Console.Error.WriteLine(Options.Usage);
+    return problem is { Length: > 0 } ? 2 : 0;
+}
+
+IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario()];
+var scenarios = all.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
+
+// Everything is bounded: a hard ceiling on the whole run, and Ctrl+C cancels (services are killed in finally blocks).
+using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120 + 4 * options.DurationSeconds) * scenarios.Length);
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+
+// Run a private copy: a rebuild of artifacts/ during the run then neither changes what is
+// measured nor fails on a busy executable.
+var original = options.Binary;
+var copyDirectory = Directory.CreateTempSubdirectory("appliance-bench-bin-").FullName;
+try
+{
+    var copy = Path.Combine(copyDirectory, Path.GetFileName(original));
+    File.Copy(original, copy);
+    File.SetUnixFileMode(copy, File.GetUnixFileMode(original) | UnixFileMode.UserExecute);
+    options = options with { Binary = copy };
+
+    var report = new Report();
+    string machine;
+    try
+    {
+        // Also the first check that the binary accepts the benchmark config and mints a token.
+        using var probe = await ServiceConfig.CreateAsync(options.Binary, cancel.Token);
+        machine = await Report.DescribeMachineAsync(probe, cancel.Token);
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or IOException or System.ComponentModel.Win32Exception or OperationCanceledException)
+    {
+        Console.Error.WriteLine($"loadclient: cannot set up the service: {ex.Message}");
+        return 1;
+    }
+
+    var total = Stopwatch.StartNew();
+    foreach (var scenario in scenarios)
+    {
+        Console.Error.WriteLine($"scenario {scenario.Name}...");
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await scenario.RunAsync(options, report, cancel.Token);
+            Console.Error.WriteLine($"scenario {scenario.Name} done in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s");
+        }
+        catch (Exception ex)
+        {
+            report.Fail(scenario.Name, $"{ex.GetType().Name}: {ex.Message}");
+            Console.Error.WriteLine($"scenario {scenario.Name} FAILED: {ex}");
+            if (cancel.IsCancellationRequested) break;
+        }
+    }
+
+    var settings = $"""
+    - Scenarios: {string.Join(", ", options.Scenarios)}; measured window {options.DurationSeconds} s (ping runs after a 2 s warm-up; idle hold)
+    - Binary: `{original}` (run from a private copy)
+    - Service config: development environment, 127.0.0.1, max_connections >= 2000, rate limit 100000000/min with burst 1000000 (not limiting), logging warning, camera discovery off
+    - Idle scenario: {options.Connections} connections
+    - Client and service run on the same machine and share its cores; each client has one request outstanding
+    - Total run time: {total.Elapsed.TotalSeconds:0} s
+    """;
+    Console.WriteLine(report.Render(machine, settings));
+    return report.Failed ? 1 : 0;
+}
+finally
+{
+    try { Directory.Delete(copyDirectory, recursive: true); } catch (IOException) { }
+}
