@@ -44,7 +44,12 @@ $AptPackages = @(
     # Runs the arm64 binary in `smoke`; ffmpeg feeds the virtual test cameras.
     'qemu-user-static', 'ffmpeg',
     # arm64 cross build: target libraries from Debian multiarch (/usr/lib/aarch64-linux-gnu).
-    'libc6-dev:arm64', 'libgcc-12-dev:arm64', 'zlib1g-dev:arm64'
+    'libc6-dev:arm64', 'libgcc-12-dev:arm64', 'zlib1g-dev:arm64',
+    # V4L2 layout test: compiles a C program against linux/videodev2.h for x86-64 and ARM64.
+    'gcc', 'gcc-aarch64-linux-gnu',
+    # VM tests (tests/vm/run-in-vm.sh): QEMU, a busybox initramfs, and the headers to build gpio-sim
+    # for Debian's kernel (the exact linux-headers-<version> is checked by vm-test).
+    'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'make', 'linux-headers-amd64'
 )
 
 $Root = $PSScriptRoot
@@ -206,9 +211,14 @@ function Invoke-Test {
     if (Test-Path $results) { Remove-Item -Recurse -Force $results }
     $failure = $null
     try {
-        Exec { dotnet test $Solution -c $Configuration -tl:off --logger 'console;verbosity=normal' --logger trx --results-directory $results }
+        # Host tests first; the "Vm" category needs real V4L2/GPIO devices and runs in the VM below.
+        Exec { dotnet test $Solution -c $Configuration -tl:off --filter 'Category!=Vm' --logger 'console;verbosity=normal' --logger trx --results-directory $results }
     }
     catch { $failure = $_ }
+    if (-not $failure) {
+        try { Invoke-VmTest -SkipBuild -ResultsDirectory (Join-Path $results 'vm') }
+        catch { $failure = $_ }
+    }
     # One closing line over all test projects, from their TRX files.
     $counts = @{ passed = 0; failed = 0; skipped = 0; total = 0 }
     foreach ($trx in Get-ChildItem -Path $results -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
@@ -223,6 +233,32 @@ function Invoke-Test {
     Write-Host $script:TestSummary
     if ($failure) { throw $failure }
     if ($counts.total -eq 0) { Write-Warning 'test: no test was executed' }
+}
+
+# vm-test: the tests that need real kernel devices (category "Vm": vivid cameras, gpio-sim lines),
+# run inside a QEMU VM booting Debian's own kernel (tests/vm/run-in-vm.sh). Part of `test` and CI.
+function Invoke-VmTest([switch]$SkipBuild, [string]$ResultsDirectory = (Join-Path $Artifacts 'test-results/vm')) {
+    Invoke-Deps
+    Write-Step 'vm-test (QEMU, Debian kernel with vivid + gpio-sim)'
+    if (-not (Get-Command qemu-system-x86_64 -ErrorAction SilentlyContinue)) {
+        throw 'vm-test: qemu-system-x86_64 is NOT available, so the V4L2/GPIO tests on a real kernel cannot run. Install qemu-system-x86 (build.ps1 deps).'
+    }
+    # gpio-sim is built against the headers of exactly the kernel the VM boots.
+    $kver = (apt-cache depends linux-image-amd64 | Select-String 'Depends: linux-image-(\S+)' | Select-Object -First 1).Matches.Groups[1].Value
+    if (-not $kver) { throw 'vm-test: cannot tell Debian''s kernel version (apt-cache depends linux-image-amd64)' }
+    if (-not (Test-AptPackage "linux-headers-$kver")) {
+        Invoke-AsRoot @('apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', "linux-headers-$kver")
+    }
+    if (-not $SkipBuild) { Exec { dotnet build (Join-Path $Root 'tests/Appliance.Tests') -c $Configuration -tl:off } }
+    $dll = "tests/Appliance.Tests/bin/$Configuration/net10.0/Appliance.Tests.dll"
+    $relativeResults = [System.IO.Path]::GetRelativePath($Root, $ResultsDirectory)
+    $command = "dotnet test $dll --filter Category=Vm --logger trx --results-directory $relativeResults"
+    Exec { bash (Join-Path $Root 'tests/vm/run-in-vm.sh') $Root $command }
+    $measurements = Join-Path $Artifacts 'vm/measurements.txt'
+    if (Test-Path $measurements) {
+        Write-Host 'vm-test measurements (see docs/benchmarks.md):'
+        Get-Content $measurements | ForEach-Object { Write-Host "  $_" }
+    }
 }
 
 # run: start the service locally with the development config (Ctrl+C stops it).
@@ -447,7 +483,8 @@ usage: dotnet pwsh ./build.ps1 <task> [-Rid linux-x64|linux-arm64] [-Configurati
 tasks:
   deps      install the missing Debian packages the build and tests need (apt; sudo when not root)
   build     dotnet build Appliance.sln (default task)
-  test      deps, then dotnet test Appliance.sln with a summary; non-zero exit on failure
+  test      deps, then dotnet test Appliance.sln (host tests), then vm-test, with a summary; non-zero exit on failure
+  vm-test   the "Vm" tests (real V4L2 vivid cameras, gpio-sim GPIO) inside a QEMU VM with Debian's kernel
   run       run the service with src/Appliance/appliance.development.toml
   publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
   smoke     publish linux-arm64 (unless -NoPublish) and exercise it under qemu-aarch64-static
@@ -471,6 +508,7 @@ try {
         'deps' { Invoke-Deps }
         'build' { Invoke-Build }
         'test' { Invoke-Test }
+        'vm-test' { Invoke-VmTest }
         'run' { Invoke-Run }
         'publish' { Invoke-Publish $Rid }
         'smoke' { Invoke-Smoke -SkipPublish:$NoPublish }

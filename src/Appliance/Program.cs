@@ -64,7 +64,7 @@ switch (options.Command)
 }
 
 await using var host = ApplianceHost.Create(config, options.ConfigPath);
-await host.App.RunAsync();
+await host.RunAsync();
 return 0;
 
 static int Fail(string message)

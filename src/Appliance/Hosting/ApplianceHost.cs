@@ -1,8 +1,10 @@
 using System.Net;
+using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Health;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
+using Appliance.Rpc.Notifications;
 using Appliance.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -15,6 +17,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Appliance.Hosting;
 
+/// <summary>What tests (and only tests) change about the host.</summary>
+/// <param name="Port">Listen on this port instead of server.port (0 = any free port).</param>
+/// <param name="DevDirectory">Where camera nodes are looked for (default /dev).</param>
+public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, ICameraProbe? CameraProbe = null, string? DevDirectory = null);
+
 /// <summary>
 /// The composition root: config -> subsystems -> Kestrel -> systemd, wired by hand in one
 /// place (no DI scanning) so the whole service can be read top to bottom. Tests build the same
@@ -23,8 +30,10 @@ namespace Appliance.Hosting;
 public sealed class ApplianceHost : IAsyncDisposable
 {
     private ApplianceHost(WebApplication app, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
-        HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd)
+        HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery)
     {
+        Cameras = cameras;
+        Discovery = discovery;
         App = app;
         Config = config;
         Metrics = metrics;
@@ -41,10 +50,13 @@ public sealed class ApplianceHost : IAsyncDisposable
     public HealthRegistry Health { get; }
     public Authenticator Authenticator { get; }
     public SystemdNotifications Systemd { get; }
+    public CameraRegistry Cameras { get; }
+    public CameraDiscovery Discovery { get; }
 
-    /// <param name="portOverride">Listen on this port instead of server.port (0 = any free port, for tests).</param>
-    public static ApplianceHost Create(ApplianceConfig initial, string? configPath, int? portOverride = null, bool watchConfig = true)
+    public static ApplianceHost Create(ApplianceConfig initial, string? configPath, HostOverrides? overrides = null)
     {
+        overrides ??= new HostOverrides();
+        var portOverride = overrides.Port;
         var levels = new LogLevelSwitch(LogLevelSwitch.Parse(initial.Logging.Level));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -79,6 +91,11 @@ public sealed class ApplianceHost : IAsyncDisposable
         var health = new HealthRegistry();
         health.Report("config", ComponentState.Running, configPath ?? "defaults");
 
+        // Cameras: the registry is the single source of truth; discovery keeps it in step with /dev.
+        var cameras = new CameraRegistry();
+        var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(), health,
+            loggers.CreateLogger<CameraDiscovery>(), overrides.DevDirectory ?? "/dev");
+
         // Security
         var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
         var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
@@ -90,6 +107,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
         new SystemMethods(config, health, metrics, new ProcessStats(), methods).Register();
+        new CameraMethods(cameras, config).Register(methods);
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
         config.Changed += change =>
@@ -98,6 +116,7 @@ public sealed class ApplianceHost : IAsyncDisposable
                 foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
         };
         var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
+        new CameraStatusNotifier(cameras, connections, config).Start();
         var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator,
             loggers.CreateLogger<WebSocketEndpoint>(), app.Lifetime.ApplicationStopping);
 
@@ -116,14 +135,15 @@ public sealed class ApplianceHost : IAsyncDisposable
             var addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
             health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
-            if (watchConfig) config.Watch();
+            if (overrides.WatchConfig) config.Watch();
         });
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             health.Report("websocket_server", ComponentState.Stopped, "shutting down");
         });
         systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
-        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd);
+        app.Lifetime.ApplicationStopped.Register(discovery.Dispose);
+        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>
@@ -136,7 +156,19 @@ public sealed class ApplianceHost : IAsyncDisposable
         }
     }
 
-    public Task StartAsync(CancellationToken cancellation = default) => App.StartAsync(cancellation);
+    /// <summary>Finds the cameras first, then opens the API: READY=1 means the camera list is real.</summary>
+    public async Task StartAsync(CancellationToken cancellation = default)
+    {
+        await Discovery.StartAsync(cancellation);
+        await App.StartAsync(cancellation);
+    }
+
+    /// <summary>Runs until SIGTERM/SIGINT.</summary>
+    public async Task RunAsync()
+    {
+        await StartAsync();
+        await App.WaitForShutdownAsync();
+    }
     public Task StopAsync(CancellationToken cancellation = default) => App.StopAsync(cancellation);
 
     public async ValueTask DisposeAsync()

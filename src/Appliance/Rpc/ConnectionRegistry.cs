@@ -22,17 +22,11 @@ public sealed class ConnectionRegistry(RpcMetrics metrics)
         if (_connections.TryRemove(connection.Id, out _)) metrics.ConnectionClosed();
     }
 
-    /// <summary>Queues one already-serialized notification to every client matching the filter.</summary>
-    /// <returns>How many clients it was queued to.</returns>
-    public int Broadcast(byte[] frame, Func<RpcConnection, bool>? filter = null)
+    /// <summary>Queues an already-serialized notification to one client; false (and counted) when it was dropped.</summary>
+    public bool Send(RpcConnection connection, byte[] frame)
     {
-        var delivered = 0;
-        foreach (var connection in _connections.Values)
-        {
-            if (filter is not null && !filter(connection)) continue;
-            if (connection.TrySendNotification(new OutboundFrame(frame, frame.Length, Pooled: false))) delivered++;
-            else metrics.NotificationDropped();
-        }
-        return delivered;
+        if (connection.TrySendNotification(new OutboundFrame(frame, frame.Length, Pooled: false))) return true;
+        metrics.NotificationDropped();
+        return false;
     }
 }

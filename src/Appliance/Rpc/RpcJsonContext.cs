@@ -11,5 +11,9 @@ namespace Appliance.Rpc;
 [JsonSerializable(typeof(StatusResult))]
 [JsonSerializable(typeof(MetricsResult))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(CameraListResult))]
+[JsonSerializable(typeof(CameraStatusResult))]
+[JsonSerializable(typeof(CameraCapabilitiesResult))]
+[JsonSerializable(typeof(Notifications.CameraStatusUpdate))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class RpcJsonContext : JsonSerializerContext;

@@ -22,13 +22,16 @@ public sealed class RunningHost : IAsyncDisposable
     public ApplianceHost Host { get; }
     public string ConfigPath { get; }
     public string DataDir => _dir.Path;
+    public string DevDir => _dir.File("dev");
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Host.BoundAddress.Port}/ws");
     public Uri HttpUri => new($"http://127.0.0.1:{Host.BoundAddress.Port}");
 
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
-    public static async Task<RunningHost> StartAsync(string serverExtra = "", string securityExtra = "", string extraToml = "")
+    public static async Task<RunningHost> StartAsync(string serverExtra = "", string securityExtra = "", string extraToml = "",
+        Appliance.Cameras.ICameraProbe? probe = null, Action<TestDirectory>? prepare = null, bool realDev = false)
     {
         var dir = new TestDirectory();
+        prepare?.Invoke(dir);
         var path = dir.Write("appliance.toml", $"""
             [server]
             environment = "production"
@@ -57,7 +60,7 @@ public sealed class RunningHost : IAsyncDisposable
             """);
         var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
         if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));
-        var host = ApplianceHost.Create(loaded.Config!, path, portOverride: 0);
+        var host = ApplianceHost.Create(loaded.Config!, path, new HostOverrides(Port: 0, CameraProbe: probe, DevDirectory: realDev ? "/dev" : dir.File("dev")));
         await host.StartAsync();
         return new RunningHost(host, dir, path);
     }

@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Appliance.Cameras.Hotplug;
+using Appliance.Cameras.Virtual;
+using Appliance.Configuration;
+using Appliance.Health;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Cameras;
+
+/// <summary>
+/// Keeps the registry in step with the machine: virtual cameras from config at start, then
+/// /dev/video* nodes (scanned at start and again whenever the hot-plug watcher sees a change).
+/// Scans run one at a time on a background thread, never on a request thread.
+/// </summary>
+public sealed class CameraDiscovery : IDisposable
+{
+    private readonly ConfigStore _config;
+    private readonly CameraRegistry _registry;
+    private readonly ICameraProbe _probe;
+    private readonly HealthRegistry _health;
+    private readonly ILogger _log;
+    private readonly string _devDirectory;
+    private readonly SemaphoreSlim _scanGate = new(1, 1);
+    private readonly Dictionary<string, (DateTime, DateTime)> _nodeStamps = new(StringComparer.Ordinal);
+    private DeviceNodeWatcher? _watcher;
+    private int _pendingRescan;
+
+    public CameraDiscovery(ConfigStore config, CameraRegistry registry, ICameraProbe probe, HealthRegistry health, ILogger<CameraDiscovery> log, string devDirectory = "/dev")
+    {
+        _config = config;
+        _registry = registry;
+        _probe = probe;
+        _health = health;
+        _log = log;
+        _devDirectory = devDirectory;
+        _registry.Changed += _ => ReportHealth();
+    }
+
+    /// <summary>Duration of the last full scan (for get_status and benchmarks).</summary>
+    public TimeSpan LastScanDuration { get; private set; }
+
+    /// <summary>Completes after the first scan, so the API never starts with an empty camera list by accident.</summary>
+    public async Task StartAsync(CancellationToken cancellation = default)
+    {
+        var config = _config.Current;
+        _health.Report("camera_monitor", ComponentState.Starting, "scanning");
+        var ffmpeg = VirtualCameras.ExecutableExists(config.Ffmpeg.Path);
+        foreach (var camera in VirtualCameras.FromConfig(config, ffmpeg)) _registry.Set(camera);
+
+        if (config.Camera.DiscoveryEnabled)
+        {
+            await Task.Run(() => ScanAsync(cancellation), cancellation);
+            if (Directory.Exists(_devDirectory))
+            {
+                _watcher = new DeviceNodeWatcher(_devDirectory, TimeSpan.FromMilliseconds(config.Camera.HotplugDebounceMs),
+                    TimeSpan.FromSeconds(config.Camera.PollInterval), RequestRescan, _log);
+                _watcher.Start();
+            }
+        }
+        ReportHealth();
+    }
+
+    /// <summary>Asks for a rescan; concurrent requests collapse into one.</summary>
+    public void RequestRescan()
+    {
+        if (Interlocked.Exchange(ref _pendingRescan, 1) == 1) return;
+        _ = Task.Run(async () =>
+        {
+            try { await ScanAsync(CancellationToken.None); }
+            catch (Exception ex) { _log.LogError(ex, "Camera rescan failed"); }
+        });
+    }
+
+    public async Task ScanAsync(CancellationToken cancellation)
+    {
+        await _scanGate.WaitAsync(cancellation);
+        try
+        {
+            Interlocked.Exchange(ref _pendingRescan, 0);
+            var started = Stopwatch.GetTimestamp();
+            var config = _config.Current.Camera;
+            var byId = ReadByIdLinks();
+            var present = new HashSet<string>(StringComparer.Ordinal);
+            for (var n = config.DeviceRange[0]; n <= config.DeviceRange[1]; n++)
+            {
+                var device = Path.Combine(_devDirectory, $"video{n}");
+                var stamp = NodeStamp(device);
+                if (stamp is null) continue;
+                present.Add(device);
+                var known = _registry.Find(device);
+                // Unchanged node (same inode times) that we already know: nothing to ask the kernel.
+                if (known is { Status: not CameraStatus.Disconnected } && _nodeStamps.TryGetValue(device, out var seen) && seen == stamp) continue;
+                _nodeStamps[device] = stamp.Value;
+                var camera = _probe.Probe(device, config, byId.GetValueOrDefault(device));
+                if (camera is null)
+                {
+                    if (known is not null) _registry.MarkDisconnected(device);
+                    continue;
+                }
+                var before = _registry.FindByIdentity(camera.Identity);
+                if (before is not null && before.Device != device)
+                    _log.LogInformation("Camera {Name} ({Identity}) is back, now at {Device} (was {Old})", camera.Name, camera.Identity, device, before.Device);
+                if (camera.Status == CameraStatus.Error)
+                    _log.LogWarning("Camera at {Device} is unusable: {Error}", device, camera.Error);
+                else if (known is null || !known.IsConnected)
+                    _log.LogInformation("Camera connected: {Device} \"{Name}\" {Resolution}@{Fps} {Format}", device, camera.Name, camera.Resolution, camera.Fps, camera.InputFormat);
+                _registry.Set(camera);
+            }
+            foreach (var gone in _registry.All.Where(c => c.Source == CameraSource.V4l2 && c.Status != CameraStatus.Disconnected && !present.Contains(c.Device)))
+            {
+                _log.LogInformation("Camera disconnected: {Device} \"{Name}\"", gone.Device, gone.Name);
+                _nodeStamps.Remove(gone.Device);
+                _registry.MarkDisconnected(gone.Device);
+            }
+            LastScanDuration = Stopwatch.GetElapsedTime(started);
+        }
+        finally
+        {
+            _scanGate.Release();
+        }
+    }
+
+    // A node re-created by a re-plug has new inode times even when it gets the same number.
+    private static (DateTime, DateTime)? NodeStamp(string path)
+    {
+        if (!File.Exists(path)) return null;
+        var info = new FileInfo(path);
+        return (info.LastWriteTimeUtc, info.CreationTimeUtc);
+    }
+
+    /// <summary>/dev/v4l/by-id links (stable names such as usb-Logitech_C920_1234-video-index0) by the node they point to.</summary>
+    private Dictionary<string, string> ReadByIdLinks()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var dir = Path.Combine(_devDirectory, "v4l", "by-id");
+        if (!Directory.Exists(dir)) return result;
+        foreach (var link in Directory.EnumerateFileSystemEntries(dir))
+        {
+            try
+            {
+                var target = new FileInfo(link).ResolveLinkTarget(returnFinalTarget: true)?.FullName;
+                if (target is not null) result.TryAdd(target, Path.GetFileName(link));
+            }
+            catch (IOException) { }
+        }
+        return result;
+    }
+
+    private void ReportHealth()
+    {
+        var all = _registry.All;
+        var connected = all.Count(c => c.IsConnected);
+        var mode = _watcher?.Mode ?? (_config.Current.Camera.DiscoveryEnabled ? "no /dev" : "discovery off");
+        var detail = $"{connected} of {all.Count} camera(s) connected; hot-plug: {mode}";
+        _health.Report("camera_monitor", connected > 0 ? ComponentState.Running : ComponentState.Degraded,
+            connected > 0 ? detail : "no camera connected; " + detail);
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _scanGate.Dispose();
+    }
+}

@@ -1,0 +1,57 @@
+using Appliance.Cameras.V4L2;
+using Appliance.Configuration;
+
+namespace Appliance.Cameras;
+
+/// <summary>Reads what a /dev/videoN node is. Null when the node is not a camera (a UVC metadata
+/// node, an output or codec node) or vanished while being read.</summary>
+public interface ICameraProbe
+{
+    Camera? Probe(string device, CameraSection config, string? byId);
+}
+
+/// <summary>The real probe: QUERYCAP, then ENUM_FMT / ENUM_FRAMESIZES / ENUM_FRAMEINTERVALS.</summary>
+public sealed class V4l2CameraProbe : ICameraProbe
+{
+    public Camera? Probe(string device, CameraSection config, string? byId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        try
+        {
+            using var node = V4l2Device.Open(device);
+            var id = node.QueryCapabilities();
+            if (!id.IsVideoCapture) return null;
+
+            var bufferType = (id.NodeCaps & V4l2.CapVideoCapture) != 0 ? V4l2.BufTypeVideoCapture : V4l2.BufTypeVideoCaptureMplane;
+            var formats = new List<V4l2Format>();
+            var modes = new List<V4l2Mode>();
+            if (config.EnableCapabilityDetection)
+            {
+                foreach (var (format, code) in node.EnumerateFormats(bufferType))
+                {
+                    formats.Add(format);
+                    foreach (var size in node.EnumerateFrameSizes(code))
+                        modes.Add(new V4l2Mode(format.FourCc, size, node.EnumerateFrameRates(code, size)));
+                }
+            }
+            var (input, resolution, fps) = CameraModes.Choose(modes, config);
+            var identity = byId ?? $"{id.Driver}:{id.BusInfo}:{id.Card}";
+            return new Camera(device, Camera.StreamPathFor(device), id.Card, CameraStatus.Connected, CameraSource.V4l2, identity,
+                resolution, fps, input, formats, modes, config.EnableCapabilityDetection ? "confirmed" : "none", null, now,
+                id.Driver, id.BusInfo, byId);
+        }
+        catch (V4l2Exception ex) when (ex.IsGone)
+        {
+            return null;
+        }
+        catch (V4l2Exception ex)
+        {
+            // Busy or not permitted: the camera is there but unusable; say why.
+            var why = ex.IsPermission ? $"permission denied on {device} (the service user needs the 'video' group)"
+                : ex.IsBusy ? $"{device} is busy (used by another process)"
+                : ex.Message;
+            return new Camera(device, Camera.StreamPathFor(device), Path.GetFileName(device), CameraStatus.Error, CameraSource.V4l2,
+                byId ?? device, new FrameSize(0, 0), 0, null, [], [], "error", why, now, ById: byId);
+        }
+    }
+}

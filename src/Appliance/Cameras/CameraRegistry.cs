@@ -1,0 +1,84 @@
+namespace Appliance.Cameras;
+
+/// <summary>A camera appeared, changed or went away.</summary>
+public sealed record CameraChange(Camera? Previous, Camera Current);
+
+/// <summary>
+/// The single source of truth about cameras. Discovery and the virtual-camera source write it;
+/// everything else (API, MediaMTX paths, recordings, LEDs) reads it or listens to <see cref="Changed"/>.
+/// </summary>
+public sealed class CameraRegistry
+{
+    private readonly Lock _gate = new();
+    private Dictionary<string, Camera> _cameras = new(StringComparer.Ordinal);
+
+    public event Action<CameraChange>? Changed;
+
+    public IReadOnlyList<Camera> All
+    {
+        get
+        {
+            lock (_gate) return [.. _cameras.Values.OrderBy(c => c.Source).ThenBy(c => DeviceNumber(c.Device)).ThenBy(c => c.Device, StringComparer.Ordinal)];
+        }
+    }
+
+    /// <summary>Finds by device id ("/dev/video0", "virtual0") or by stream path ("camera0").</summary>
+    public Camera? Find(string device)
+    {
+        lock (_gate)
+        {
+            if (_cameras.TryGetValue(device, out var c)) return c;
+            return _cameras.Values.FirstOrDefault(x => x.StreamPath == device);
+        }
+    }
+
+    /// <summary>Adds or replaces a camera; raises <see cref="Changed"/> when something a client can see changed.</summary>
+    public void Set(Camera camera)
+    {
+        Camera? previous;
+        lock (_gate)
+        {
+            _cameras.TryGetValue(camera.Device, out previous);
+            if (previous is not null && SameForClients(previous, camera)) return;
+            var next = new Dictionary<string, Camera>(_cameras, StringComparer.Ordinal) { [camera.Device] = camera };
+            // The same physical camera back on another node: its old entry is superseded.
+            if (camera.IsConnected)
+                foreach (var stale in next.Values.Where(c => c.Device != camera.Device && !c.IsConnected && c.Identity == camera.Identity).ToList())
+                    next.Remove(stale.Device);
+            _cameras = next;
+        }
+        Changed?.Invoke(new CameraChange(previous, camera));
+    }
+
+    public void MarkDisconnected(string device)
+    {
+        Camera? current;
+        lock (_gate) _cameras.TryGetValue(device, out current);
+        if (current is null || current.Status == CameraStatus.Disconnected) return;
+        Set(current with { Status = CameraStatus.Disconnected, ValidationStatus = "disconnected", Error = null, Since = DateTimeOffset.UtcNow });
+    }
+
+    /// <summary>A previously seen camera with this identity (to recognise it on another node).</summary>
+    public Camera? FindByIdentity(string identity)
+    {
+        lock (_gate) return _cameras.Values.FirstOrDefault(c => c.Identity == identity);
+    }
+
+    private static bool SameForClients(Camera a, Camera b) =>
+        a.Status == b.Status && a.Name == b.Name && a.Resolution == b.Resolution && a.Fps == b.Fps && a.Error == b.Error
+        && a.Identity == b.Identity && a.InputFormat == b.InputFormat && a.Modes.SequenceEqual(b.Modes, ModeComparer.Instance);
+
+    private static int DeviceNumber(string device)
+    {
+        var digits = new string(device.Reverse().TakeWhile(char.IsDigit).Reverse().ToArray());
+        return int.TryParse(digits, out var n) ? n : int.MaxValue;
+    }
+
+    private sealed class ModeComparer : IEqualityComparer<V4L2.V4l2Mode>
+    {
+        public static readonly ModeComparer Instance = new();
+        public bool Equals(V4L2.V4l2Mode? x, V4L2.V4l2Mode? y) =>
+            x is not null && y is not null && x.FourCc == y.FourCc && x.Size == y.Size && x.FrameRates.SequenceEqual(y.FrameRates);
+        public int GetHashCode(V4L2.V4l2Mode obj) => HashCode.Combine(obj.FourCc, obj.Size);
+    }
+}

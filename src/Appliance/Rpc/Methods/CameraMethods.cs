@@ -1,0 +1,75 @@
+using Appliance.Cameras;
+using Appliance.Configuration;
+using Appliance.MediaMtx;
+using Appliance.Security;
+
+namespace Appliance.Rpc.Methods;
+
+/// <summary>The contract's camera object. <c>streams</c> is {} unless CONNECTED; <c>device_path</c>
+/// is the copy of <c>device</c> the original SDK models read.</summary>
+public sealed record CameraObject(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath);
+
+public sealed record StreamsObject(string? Rtsp = null, string? Webrtc = null, string? Hls = null);
+
+public sealed record CameraListResult(List<CameraObject> Cameras, int Total, int Connected);
+
+public sealed record CameraMetrics(long BytesSent, int Readers, double Uptime);
+
+public sealed record CameraCapabilitiesSummary(List<string> Formats, List<string> Resolutions);
+
+public sealed record CameraStatusResult(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams,
+    string DevicePath, CameraMetrics Metrics, CameraCapabilitiesSummary Capabilities, string? Error);
+
+public sealed record CameraCapabilitiesResult(string Device, List<string> Formats, List<string> Resolutions, List<int> FpsOptions, string ValidationStatus);
+
+/// <summary>get_camera_list, get_camera_status, get_camera_capabilities.</summary>
+public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config)
+{
+    public void Register(RpcMethodTable table)
+    {
+        table.Add("get_camera_list", Role.Viewer, call =>
+        {
+            var list = cameras.All.Select(c => ToObject(c, call.Connection.RequestHost, config.Current)).ToList();
+            return Result(new CameraListResult(list, list.Count, list.Count(c => c.Status == "CONNECTED")), RpcJsonContext.Default.CameraListResult);
+        });
+        table.Add("get_camera_status", Role.Viewer, call =>
+        {
+            var c = Find(call);
+            var o = ToObject(c, call.Connection.RequestHost, config.Current);
+            var uptime = c.IsConnected ? Math.Round((DateTimeOffset.UtcNow - c.Since).TotalSeconds, 3) : 0;
+            // bytes_sent and readers come from MediaMTX's path statistics once it drives the streams.
+            return Result(new CameraStatusResult(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath,
+                new CameraMetrics(0, 0, uptime), new CameraCapabilitiesSummary(FormatNames(c), [.. c.ResolutionNames]), c.Error),
+                RpcJsonContext.Default.CameraStatusResult);
+        });
+        table.Add("get_camera_capabilities", Role.Viewer, call =>
+        {
+            var c = Find(call);
+            return Result(new CameraCapabilitiesResult(c.Device, FormatNames(c), [.. c.ResolutionNames], [.. c.FpsOptions],
+                c.Status == CameraStatus.Disconnected ? "disconnected" : c.ValidationStatus), RpcJsonContext.Default.CameraCapabilitiesResult);
+        });
+    }
+
+    /// <summary>The camera named by the call's <c>device</c> ("/dev/video0", "camera0" or "virtual0"), or -32004.</summary>
+    public Camera Find(RpcCall call)
+    {
+        var device = call.RequiredString("device", 256);
+        return cameras.Find(device) ?? throw new RpcException(RpcErrorCode.CameraNotFound, $"Camera not found: {device}", "device");
+    }
+
+    public static CameraObject ToObject(Camera c, string clientHost, ApplianceConfig config)
+    {
+        var streams = new StreamsObject();
+        if (c.IsConnected)
+        {
+            var urls = StreamUrls.For(c.StreamPath, clientHost, config);
+            streams = new StreamsObject(urls.Rtsp, urls.Webrtc, urls.Hls);
+        }
+        return new CameraObject(c.Device, Camera.StatusName(c.Status), c.Name, c.Resolution.Width > 0 ? c.Resolution.ToString() : "", c.Fps, streams, c.Device);
+    }
+
+    private static List<string> FormatNames(Camera c) => [.. c.Formats.Select(f => f.FourCc == "MJPG" ? "MJPEG" : f.FourCc).Distinct()];
+
+    private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
+        ValueTask.FromResult(RpcResult.From(value, info));
+}

@@ -1,0 +1,29 @@
+using Appliance.Tests.Support;
+
+namespace Appliance.Tests.Vm;
+
+/// <summary>
+/// Tests in category "Vm" need real kernel devices: they run inside the QEMU VM that
+/// tests/vm/run-in-vm.sh boots (Debian's kernel with vivid and gpio-sim), started by
+/// `build.ps1 vm-test` (part of `build.ps1 test` and CI). Outside it they fail loudly instead of skipping.
+/// </summary>
+public static class VmEnvironment
+{
+    public static void Require()
+    {
+        Assert.That(Environment.GetEnvironmentVariable("APPLIANCE_VM_TEST"), Is.EqualTo("1"),
+            "this test needs the VM with real V4L2/GPIO devices: run `dotnet pwsh ./build.ps1 vm-test`");
+    }
+
+    /// <summary>Where measurements go so the host can print them (tests/vm/run-in-vm.sh shares the repo).</summary>
+    public static void Record(string line)
+    {
+        var dir = Environment.GetEnvironmentVariable("APPLIANCE_VM_RESULTS");
+        TestContext.Out.WriteLine(line);
+        if (dir is null) return;
+        Directory.CreateDirectory(dir);
+        File.AppendAllText(Path.Combine(dir, "measurements.txt"), line + "\n");
+    }
+
+    public static void WriteSysfs(string path, string value) => File.WriteAllText(path, value);
+}
