@@ -2,6 +2,7 @@ using System.Net;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Health;
+using Appliance.MediaMtx;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
@@ -30,8 +31,12 @@ public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, IC
 public sealed class ApplianceHost : IAsyncDisposable
 {
     private ApplianceHost(WebApplication app, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
-        HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery)
+        HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
+        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler)
     {
+        MediaMtx = mediaMtx;
+        MediaMtxMonitor = mediaMtxMonitor;
+        Reconciler = reconciler;
         Cameras = cameras;
         Discovery = discovery;
         App = app;
@@ -52,6 +57,9 @@ public sealed class ApplianceHost : IAsyncDisposable
     public SystemdNotifications Systemd { get; }
     public CameraRegistry Cameras { get; }
     public CameraDiscovery Discovery { get; }
+    public MediaMtxClient MediaMtx { get; }
+    public MediaMtxHealthMonitor MediaMtxMonitor { get; }
+    public PathReconciler Reconciler { get; }
 
     public static ApplianceHost Create(ApplianceConfig initial, string? configPath, HostOverrides? overrides = null)
     {
@@ -96,6 +104,12 @@ public sealed class ApplianceHost : IAsyncDisposable
         var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(), health,
             loggers.CreateLogger<CameraDiscovery>(), overrides.DevDirectory ?? "/dev");
 
+        // MediaMTX: one client (timeout + circuit breaker), the path reconciler, the health monitor.
+        MediaMtxHealthMonitor? monitor = null;
+        var mediaMtx = new MediaMtxClient(config, (state, reason) => monitor?.OnCircuitChange(state, reason));
+        var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
+        monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, loggers.CreateLogger<MediaMtxHealthMonitor>());
+
         // Security
         var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
         var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
@@ -107,7 +121,8 @@ public sealed class ApplianceHost : IAsyncDisposable
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
         new SystemMethods(config, health, metrics, new ProcessStats(), methods).Register();
-        new CameraMethods(cameras, config).Register(methods);
+        new CameraMethods(cameras, config, mediaMtx).Register(methods);
+        new StreamMethods(mediaMtx).Register(methods);
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
         config.Changed += change =>
@@ -136,14 +151,20 @@ public sealed class ApplianceHost : IAsyncDisposable
             health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
             if (overrides.WatchConfig) config.Watch();
+            monitor.Start();
         });
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             health.Report("websocket_server", ComponentState.Stopped, "shutting down");
         });
         systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
-        app.Lifetime.ApplicationStopped.Register(discovery.Dispose);
-        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery);
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            monitor.Dispose();
+            mediaMtx.Dispose();
+            discovery.Dispose();
+        });
+        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor, reconciler);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>

@@ -15,5 +15,6 @@ namespace Appliance.Rpc;
 [JsonSerializable(typeof(CameraStatusResult))]
 [JsonSerializable(typeof(CameraCapabilitiesResult))]
 [JsonSerializable(typeof(Notifications.CameraStatusUpdate))]
+[JsonSerializable(typeof(List<StreamEntry>))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class RpcJsonContext : JsonSerializerContext;

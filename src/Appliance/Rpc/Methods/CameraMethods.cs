@@ -23,7 +23,7 @@ public sealed record CameraStatusResult(string Device, string Status, string Nam
 public sealed record CameraCapabilitiesResult(string Device, List<string> Formats, List<string> Resolutions, List<int> FpsOptions, string ValidationStatus);
 
 /// <summary>get_camera_list, get_camera_status, get_camera_capabilities.</summary>
-public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config)
+public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, MediaMtxClient mediaMtx)
 {
     public void Register(RpcMethodTable table)
     {
@@ -32,14 +32,21 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config)
             var list = cameras.All.Select(c => ToObject(c, call.Connection.RequestHost, config.Current)).ToList();
             return Result(new CameraListResult(list, list.Count, list.Count(c => c.Status == "CONNECTED")), RpcJsonContext.Default.CameraListResult);
         });
-        table.Add("get_camera_status", Role.Viewer, call =>
+        table.Add("get_camera_status", Role.Viewer, async call =>
         {
             var c = Find(call);
             var o = ToObject(c, call.Connection.RequestHost, config.Current);
             var uptime = c.IsConnected ? Math.Round((DateTimeOffset.UtcNow - c.Since).TotalSeconds, 3) : 0;
-            // bytes_sent and readers come from MediaMTX's path statistics once it drives the streams.
-            return Result(new CameraStatusResult(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath,
-                new CameraMetrics(0, 0, uptime), new CameraCapabilitiesSummary(FormatNames(c), [.. c.ResolutionNames]), c.Error),
+            // Stream statistics from MediaMTX; a media server that is down does not make the camera unknowable.
+            PathStatus? stats = null;
+            if (c.IsConnected && mediaMtx.Circuit != Polly.CircuitBreaker.CircuitState.Open)
+            {
+                try { stats = await mediaMtx.GetPathAsync(c.StreamPath, call.Cancellation); }
+                catch (MediaMtxException) { }
+            }
+            return RpcResult.From(new CameraStatusResult(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath,
+                new CameraMetrics((long)(stats?.BytesOut ?? 0), stats?.ReaderCount ?? 0, uptime),
+                new CameraCapabilitiesSummary(FormatNames(c), [.. c.ResolutionNames]), c.Error),
                 RpcJsonContext.Default.CameraStatusResult);
         });
         table.Add("get_camera_capabilities", Role.Viewer, call =>

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+using Appliance.Cameras;
+using Appliance.Cameras.Virtual;
+using Appliance.Configuration;
+
+namespace Appliance.Media;
+
+/// <summary>
+/// The FFmpeg command MediaMTX runs on demand to publish a camera to its RTSP path. Built as an
+/// argument list from config, then quoted into the one string MediaMTX's runOnDemand takes
+/// (MediaMTX splits it shell-style and runs it without a shell).
+/// </summary>
+public static class PublisherCommand
+{
+    /// <summary>V4L2 fourcc -> FFmpeg's v4l2 input_format name.</summary>
+    private static readonly Dictionary<string, string> InputFormats = new(StringComparer.Ordinal)
+    {
+        ["MJPG"] = "mjpeg", ["JPEG"] = "mjpeg", ["H264"] = "h264", ["YUYV"] = "yuyv422", ["UYVY"] = "uyvy422",
+        ["NV12"] = "nv12", ["YU12"] = "yuv420p", ["RGB3"] = "rgb24", ["BGR3"] = "bgr24", ["GREY"] = "gray",
+    };
+
+    public static List<string> Arguments(Camera camera, ApplianceConfig config)
+    {
+        var f = config.Ffmpeg;
+        var args = new List<string> { f.Path, "-hide_banner", "-loglevel", "error", "-nostdin" };
+        if (camera.Source == CameraSource.Virtual)
+        {
+            args.AddRange(VirtualCameras.InputArguments(camera));
+        }
+        else
+        {
+            args.AddRange(["-f", "v4l2"]);
+            if (camera.InputFormat is { } fourcc && InputFormats.TryGetValue(fourcc, out var name)) args.AddRange(["-input_format", name]);
+            if (camera.Resolution.Width > 0) args.AddRange(["-video_size", camera.Resolution.ToString()]);
+            if (camera.Fps > 0) args.AddRange(["-framerate", camera.Fps.ToString(CultureInfo.InvariantCulture)]);
+            args.AddRange(["-i", camera.Device]);
+        }
+
+        if (camera.DeliversH264)
+        {
+            // The camera already encodes H.264: pass it through untouched.
+            args.AddRange(["-c:v", "copy"]);
+        }
+        else
+        {
+            var gop = f.Gop.ToString(CultureInfo.InvariantCulture);
+            args.AddRange(["-c:v", f.VideoCodec]);
+            if (f.VideoCodec == "libx264")
+                args.AddRange(["-profile:v", f.Profile, "-level:v", f.Level, "-preset", f.Preset, "-tune", "zerolatency"]);
+            args.AddRange(["-pix_fmt", f.PixelFormat, "-b:v", f.Bitrate, "-maxrate", f.Bitrate, "-bufsize", f.Bitrate,
+                // A fixed, short keyframe interval: a reader (snapshot, recording) starts at the next keyframe.
+                "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0"]);
+        }
+        args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp",
+            $"rtsp://127.0.0.1:{config.Mediamtx.RtspPort.ToString(CultureInfo.InvariantCulture)}/{camera.StreamPath}"]);
+        return args;
+    }
+
+    public static string CommandLine(Camera camera, ApplianceConfig config) => Join(Arguments(camera, config));
+
+    /// <summary>POSIX-shell quoting: plain words stay as they are, anything else goes in single quotes.</summary>
+    public static string Join(IEnumerable<string> args)
+    {
+        var sb = new StringBuilder();
+        foreach (var a in args)
+        {
+            if (sb.Length > 0) sb.Append(' ');
+            if (a.Length > 0 && a.All(c => char.IsAsciiLetterOrDigit(c) || "_@%+=:,./-".Contains(c))) sb.Append(a);
+            else sb.Append('\'').Append(a.Replace("'", "'\\''")).Append('\'');
+        }
+        return sb.ToString();
+    }
+}

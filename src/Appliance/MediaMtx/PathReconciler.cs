@@ -1,0 +1,104 @@
+using Appliance.Cameras;
+using Appliance.Configuration;
+using Appliance.Media;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.MediaMtx;
+
+/// <summary>
+/// Makes MediaMTX's path configuration match the cameras: one path per connected camera
+/// (cameraN / virtualN) whose runOnDemand publishes it, no path for a camera that is gone.
+/// Idempotent: "already exists" is compared and patched, never an error. MediaMTX keeps API-made
+/// config in memory only, so after it restarts the next reconcile re-creates every path; the
+/// health monitor runs one after each successful check.
+/// </summary>
+public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras, ConfigStore config, ILogger<PathReconciler> log)
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>The names this service manages (it may delete these when their camera is gone).</summary>
+    public static bool IsManaged(string name) =>
+        (name.StartsWith("camera", StringComparison.Ordinal) && name.Length > 6 && name[6..].All(char.IsAsciiDigit))
+        || (name.StartsWith("virtual", StringComparison.Ordinal) && name.Length > 7 && name[7..].All(char.IsAsciiDigit));
+
+    public PathConf Desired(Camera camera)
+    {
+        var c = config.Current;
+        return new PathConf
+        {
+            Source = "publisher",
+            RunOnDemand = PublisherCommand.CommandLine(camera, c),
+            RunOnDemandRestart = true,
+            RunOnDemandStartTimeout = $"{Math.Ceiling(c.Mediamtx.StreamReadinessTimeout)}s",
+            RunOnDemandCloseAfter = "10s",
+        };
+    }
+
+    /// <summary>One full pass: list MediaMTX's paths, add/patch/delete until they match. Returns what it changed.</summary>
+    public async Task<ReconcileResult> ReconcileAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var existing = (await client.ListPathConfigsAsync(ct)).Where(p => p.Name is not null).ToDictionary(p => p.Name!, StringComparer.Ordinal);
+            var wanted = cameras.All.Where(c => c.IsConnected).ToDictionary(c => c.StreamPath, Desired, StringComparer.Ordinal);
+            var result = new ReconcileResult();
+            foreach (var (name, desired) in wanted)
+            {
+                if (!existing.TryGetValue(name, out var current))
+                {
+                    await EnsureAsync(name, desired, ct);
+                    result.Added.Add(name);
+                }
+                else if (!Matches(current, desired))
+                {
+                    await client.PatchPathConfigAsync(name, desired, ct);
+                    result.Patched.Add(name);
+                }
+            }
+            foreach (var name in existing.Keys.Where(n => IsManaged(n) && !wanted.ContainsKey(n)))
+            {
+                try { await client.DeletePathConfigAsync(name, ct); }
+                catch (MediaMtxException e) when (e.Kind == MediaMtxErrorKind.NotFound) { }
+                result.Removed.Add(name);
+            }
+            if (result.Changed)
+                log.LogInformation("MediaMTX paths reconciled: added [{Added}] patched [{Patched}] removed [{Removed}]",
+                    string.Join(", ", result.Added), string.Join(", ", result.Patched), string.Join(", ", result.Removed));
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Adds the path; if it already exists, brings it to the desired config instead.</summary>
+    public async Task EnsureAsync(string name, PathConf desired, CancellationToken ct)
+    {
+        try
+        {
+            await client.AddPathConfigAsync(name, desired, ct);
+        }
+        catch (MediaMtxException e) when (e.Kind == MediaMtxErrorKind.AlreadyExists)
+        {
+            var current = await client.GetPathConfigAsync(name, ct);
+            if (current is null) await client.AddPathConfigAsync(name, desired, ct);
+            else if (!Matches(current, desired)) await client.PatchPathConfigAsync(name, desired, ct);
+        }
+    }
+
+    private static bool Matches(PathConf current, PathConf desired) =>
+        current.Source == desired.Source && current.RunOnDemand == desired.RunOnDemand
+        && current.RunOnDemandRestart == desired.RunOnDemandRestart
+        && current.RunOnDemandStartTimeout == desired.RunOnDemandStartTimeout
+        && current.RunOnDemandCloseAfter == desired.RunOnDemandCloseAfter;
+}
+
+public sealed class ReconcileResult
+{
+    public List<string> Added { get; } = [];
+    public List<string> Patched { get; } = [];
+    public List<string> Removed { get; } = [];
+    public bool Changed => Added.Count + Patched.Count + Removed.Count > 0;
+}

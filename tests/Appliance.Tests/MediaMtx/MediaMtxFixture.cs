@@ -1,0 +1,65 @@
+using Appliance.Security;
+using Appliance.Testing.MediaMtx;
+using Appliance.Tests.Support;
+
+namespace Appliance.Tests.MediaMtx;
+
+/// <summary>The real service host wired to the MediaMTX stand-in (a real HTTP server that follows
+/// MediaMTX's published API) with short health/circuit settings so faults play out in seconds.</summary>
+public sealed class MediaMtxFixture : IAsyncDisposable
+{
+    private MediaMtxFixture(MediaMtxStandIn standIn, RunningHost host)
+    {
+        StandIn = standIn;
+        Host = host;
+    }
+
+    public MediaMtxStandIn StandIn { get; }
+    public RunningHost Host { get; }
+
+    public static async Task<MediaMtxFixture> StartAsync(StandInOptions? options = null, string mediaMtxExtra = "", string extraToml = "",
+        bool standInRunning = true, params string[] cameraNodes)
+    {
+        var standIn = await MediaMtxStandIn.StartAsync((options ?? new StandInOptions()) with { RtspPort = options?.RtspPort ?? 0 });
+        if (!standInRunning) await standIn.StopAsync();
+        var host = await RunningHost.StartAsync(extraToml: $"""
+            [mediamtx]
+            api_port = {standIn.ApiPort}
+            rtsp_port = {standIn.RtspPort}
+            request_timeout = 1
+            health_check_interval = 0.5
+            health_failure_threshold = 3
+            health_circuit_breaker_timeout = 2
+            health_max_backoff_interval = 0.5
+            health_recovery_confirmation_threshold = 2
+            backoff_base_multiplier = 1.5
+            {mediaMtxExtra}
+
+            [[camera.virtual]]
+            name = "Demo"
+            resolution = "320x240"
+            fps = 15
+            {extraToml}
+            """, probe: Cameras.FakeCameras.Probe(), prepare: dir =>
+        {
+            Directory.CreateDirectory(dir.File("dev"));
+            foreach (var n in cameraNodes) File.WriteAllText(dir.File("dev/" + n), n);
+        });
+        return new MediaMtxFixture(standIn, host);
+    }
+
+    public Task<RpcTestClient> ConnectAsync(Role role = Role.Admin) => Host.ConnectAsync(role);
+
+    public static async Task Eventually(Func<bool> condition, string what, double seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(25);
+        Assert.That(condition(), Is.True, $"timed out waiting until {what}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await StandIn.DisposeAsync();
+    }
+}

@@ -1,0 +1,320 @@
+#!/usr/bin/python3
+"""RTSP relay in MediaMTX's media role, for the MediaMTX stand-in's tests (GstRtspServer, H.264).
+
+Publishers:  ffmpeg ... -f rtsp [-rtsp_transport tcp] rtsp://127.0.0.1:PORT/<path>
+Readers:     ffmpeg [-rtsp_transport tcp] -i rtsp://127.0.0.1:PORT/<path> ...
+
+Same URL for both. A custom RTSPAuth.do_check() runs for every request before the mount-point
+lookup and sees ctx.method, so it installs the RECORD factory for ANNOUNCE (and for later
+requests of a publishing connection) and the PLAY factory for everybody else. Each reader gets
+its own PLAY pipeline (appsrc) fed from the publisher's appsink; readers join at the next IDR
+(no GOP cache, like MediaMTX).
+
+Talks to its parent (the stand-in) in JSON lines:
+  stdout, one event per line: {"event": "listening", "port": N}
+    {"event": "publisher_up" | "publisher_down", "path": P, "id": ID}
+    {"event": "reader_added" | "reader_removed", "path": P, "id": ID}
+    {"event": "demand", "path": P}        a reader asked for an on-demand path with no publisher
+    {"event": "tracks", "path": P, "tracks": [{"codec": "H264", "width": W, ...}]}
+    {"event": "bytes", "path": P, "received": N, "sent": N}   twice a second while changing
+  stdin, one command per line:
+    {"cmd": "paths", "paths": {P: {"onDemand": bool, "startTimeout": seconds}}}  (replaces all)
+    {"cmd": "kick", "path": P}            close the path's publisher and readers
+  EOF on stdin (the parent is gone) stops the relay: no orphan outlives the test run.
+
+A path that is not configured gets 404. A reader of a configured path without a publisher gets
+404 at once, unless the path is on demand: then, like MediaMTX holding a reader while
+runOnDemand starts, its DESCRIBE waits in that client's own thread (up to startTimeout) for a
+publisher, after a "demand" event tells the parent to start the command.
+
+usage: rtsp-relay.py [--port 8554 (0: any free port)] [--address 127.0.0.1]
+"""
+import argparse
+import json
+import signal
+import sys
+import threading
+import uuid
+
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+gi.require_version("GstRtsp", "1.0")
+from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
+
+Gst.init(None)
+
+H264_CAPS = "video/x-h264,stream-format=byte-stream,alignment=au"
+_print_lock = threading.Lock()
+
+
+def emit(event, **fields):
+    """One JSON event per line on stdout; several client threads print, hence the lock."""
+    with _print_lock:
+        print(json.dumps(dict(event=event, **fields)), flush=True)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Path:
+    def __init__(self, name):
+        self.name = name
+        self.on_demand = False
+        self.start_timeout = 10.0
+        self.lock = threading.Lock()
+        self.publisher_ready = threading.Condition(self.lock)  # readers on hold wait here
+        self.readers = {}             # appsrc element of a live PLAY medium -> reader id
+        self.publishing = 0           # number of prepared RECORD media
+        self.publisher_id = None
+        self.received = self.sent = 0
+        self.reported = (0, 0)
+
+        self.rec = GstRtspServer.RTSPMediaFactory()
+        self.rec.set_transport_mode(GstRtspServer.RTSPTransportMode.RECORD)
+        self.rec.set_launch(
+            "( rtph264depay name=depay0 ! h264parse name=parse config-interval=-1 ! "
+            f"{H264_CAPS} ! appsink name=sink emit-signals=true sync=false "
+            "max-buffers=200 drop=true )")
+        self.rec.set_latency(0)
+        self.rec.connect("media-configure", self.on_rec_configure)
+
+        self.play = GstRtspServer.RTSPMediaFactory()
+        self.play.set_shared(False)
+        self.play.set_launch(
+            "( appsrc name=src is-live=true format=time do-timestamp=true "
+            f"caps={H264_CAPS} max-bytes=20000000 ! h264parse ! {H264_CAPS} ! "
+            "rtph264pay name=pay0 pt=96 )")
+        self.play.connect("media-configure", self.on_play_configure)
+
+    # --- publisher side ---
+    def on_rec_configure(self, factory, media):
+        element = media.get_element()
+        sink = element.get_by_name("sink")
+        sink.connect("new-sample", self.on_sample)
+        sink.connect("eos", lambda *_: self.end_readers())
+        # the parser's output caps carry the picture size, profile and level once known
+        element.get_by_name("parse").get_static_pad("src").connect("notify::caps", self.on_caps)
+        media.connect("prepared", self.on_rec_prepared)
+        media.connect("unprepared", self.on_rec_unprepared)
+
+    def on_rec_prepared(self, media):
+        with self.lock:
+            self.publishing += 1
+            self.publisher_id = str(uuid.uuid4())
+            self.received = self.sent = 0
+            self.reported = (0, 0)
+            self.publisher_ready.notify_all()
+        emit("publisher_up", path=self.name, id=self.publisher_id)
+
+    def on_rec_unprepared(self, media):
+        with self.lock:
+            self.publishing = max(0, self.publishing - 1)
+            publisher_id, received, sent = self.publisher_id, self.received, self.sent
+        emit("bytes", path=self.name, received=received, sent=sent)
+        emit("publisher_down", path=self.name, id=publisher_id)
+        self.end_readers()
+
+    def on_caps(self, pad, _param):
+        caps = pad.get_current_caps()
+        if caps is None or caps.get_size() == 0:
+            return
+        s = caps.get_structure(0)
+        track = {"codec": "H264"}
+        for key in ("width", "height"):
+            ok, value = s.get_int(key)
+            if ok:
+                track[key] = value
+        for key in ("profile", "level"):
+            if s.has_field(key):
+                track[key] = s.get_string(key)
+        emit("tracks", path=self.name, tracks=[track])
+
+    def on_sample(self, sink):
+        sample = sink.emit("pull-sample")
+        buf = sample.get_buffer().copy()
+        buf.pts = Gst.CLOCK_TIME_NONE  # restamped by appsrc do-timestamp
+        buf.dts = Gst.CLOCK_TIME_NONE
+        with self.lock:
+            readers = list(self.readers)
+            self.received += buf.get_size()
+            self.sent += buf.get_size() * len(readers)
+        for src in readers:
+            src.emit("push-buffer", buf)
+        return Gst.FlowReturn.OK
+
+    def report_bytes(self):
+        with self.lock:
+            counters = (self.received, self.sent)
+            changed = counters != self.reported and self.publishing > 0
+            self.reported = counters
+        if changed:
+            emit("bytes", path=self.name, received=counters[0], sent=counters[1])
+
+    def end_readers(self):
+        with self.lock:
+            readers = list(self.readers)
+        for src in readers:
+            src.emit("end-of-stream")
+
+    # --- reader side ---
+    def on_play_configure(self, factory, media):
+        src = media.get_element().get_by_name("src")
+        reader_id = str(uuid.uuid4())
+        with self.lock:
+            self.readers[src] = reader_id
+        emit("reader_added", path=self.name, id=reader_id)
+        media.connect("unprepared", lambda m: self.drop_reader(src))
+
+    def drop_reader(self, src):
+        with self.lock:
+            reader_id = self.readers.pop(src, None)
+        if reader_id is not None:
+            emit("reader_removed", path=self.name, id=reader_id)
+
+    def wait_for_publisher(self):
+        """Holds a reader of an on-demand path (in its client's thread) until a publisher is up."""
+        with self.lock:
+            if self.publishing > 0 or not self.on_demand:
+                return
+            timeout = self.start_timeout
+        emit("demand", path=self.name)
+        with self.lock:
+            self.publisher_ready.wait_for(lambda: self.publishing > 0, timeout)
+
+
+class Router(GstRtspServer.RTSPAuth):
+    """Not authentication: picks the factory per request (runs pre-lookup)."""
+
+    def __init__(self, mounts):
+        super().__init__()
+        self.mounts = mounts
+        self.paths = {}       # name -> Path, set by the parent's "paths" command
+        self.publishers = {}  # client that sent ANNOUNCE -> Path
+        self.lock = threading.Lock()
+
+    def configure(self, paths):
+        with self.lock:
+            for name, conf in paths.items():
+                path = self.paths.get(name) or Path(name)
+                path.on_demand = bool(conf.get("onDemand"))
+                path.start_timeout = float(conf.get("startTimeout", 10))
+                self.paths[name] = path
+            gone = [name for name in self.paths if name not in paths]
+        for name in gone:
+            self.kick(name)
+            with self.lock:
+                self.paths.pop(name, None)
+                self.mounts.remove_factory("/" + name)
+
+    def kick(self, name):
+        with self.lock:
+            path = self.paths.get(name)
+            clients = [c for c, p in self.publishers.items() if p is path]
+        if path is None:
+            return
+        for client in clients:
+            client.close()
+        path.end_readers()
+
+    def do_check(self, ctx, check):
+        if check != "auth.check.url" or ctx.uri is None:
+            return True
+        with self.lock:
+            path = self.find(ctx.uri.abspath)
+            client = ctx.client
+            is_reader = client not in self.publishers
+        if path is None:
+            return True  # not configured -> 404 from the mount lookup
+        if is_reader and ctx.method == GstRtsp.RTSPMethod.DESCRIBE:
+            path.wait_for_publisher()  # on-demand paths only; outside the router's lock
+        mount = "/" + path.name
+        kick = []
+        with self.lock:
+            if ctx.method == GstRtsp.RTSPMethod.ANNOUNCE:
+                # like MediaMTX overridePublisher=yes: new publisher kicks old
+                kick = [c for c, p in self.publishers.items()
+                        if p is path and c is not client]
+                for c in kick:
+                    del self.publishers[c]
+                self.publishers[client] = path
+            if client in self.publishers:
+                self.mounts.add_factory(mount, path.rec)
+            elif path.publishing > 0:
+                self.mounts.add_factory(mount, path.play)
+            else:
+                self.mounts.remove_factory(mount)  # no publisher -> 404
+        for c in kick:  # outside the lock: close() emits "closed" -> forget()
+            log(f"[{path.name}] new publisher replaces old one")
+            c.close()
+        return True
+
+    def find(self, abspath):
+        """The longest configured name that the URL path starts with: SETUP requests carry a
+        track suffix (/cams/front/stream=0), and names may contain slashes."""
+        parts = abspath.strip("/").split("/")
+        for end in range(len(parts), 0, -1):
+            path = self.paths.get("/".join(parts[:end]))
+            if path is not None:
+                return path
+        return None
+
+    def forget(self, client):
+        with self.lock:
+            self.publishers.pop(client, None)
+
+    def report_bytes(self):
+        with self.lock:
+            paths = list(self.paths.values())
+        for path in paths:
+            path.report_bytes()
+        return True  # keep the GLib timeout
+
+
+def read_commands(router, loop):
+    """The parent's commands, one JSON object per line; EOF means the parent is gone."""
+    for line in sys.stdin:
+        try:
+            command = json.loads(line)
+        except ValueError:
+            log(f"ignored a line that is not JSON: {line!r}")
+            continue
+        if command.get("cmd") == "paths":
+            GLib.idle_add(lambda c=command: router.configure(c["paths"]) and False)
+        elif command.get("cmd") == "kick":
+            GLib.idle_add(lambda c=command: router.kick(c["path"]) and False)
+    GLib.idle_add(loop.quit)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", default="8554")
+    ap.add_argument("--address", default="127.0.0.1")
+    args = ap.parse_args()
+
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.address)
+    server.set_service(args.port)
+    # one thread per client: a reader's DESCRIBE blocks until the first IDR arrives (or, on
+    # demand, until a publisher comes), which must not stall any other client
+    server.get_thread_pool().set_max_threads(-1)
+    router = Router(server.get_mount_points())
+    server.set_auth(router)
+    server.connect("client-connected",
+                   lambda s, c: c.connect("closed", router.forget))
+    if server.attach(None) == 0:
+        log("failed to bind")
+        sys.exit(1)
+
+    loop = GLib.MainLoop()
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, loop.quit)
+    GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, loop.quit)
+    GLib.timeout_add(500, router.report_bytes)
+    threading.Thread(target=read_commands, args=(router, loop), daemon=True).start()
+    emit("listening", port=server.get_bound_port())
+    loop.run()
+
+
+if __name__ == "__main__":
+    main()
