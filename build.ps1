@@ -52,7 +52,10 @@ $AptPackages = @(
     'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'make', 'linux-headers-amd64',
     # MediaMTX stand-in's RTSP relay (tests/media/rtsp-relay.py, run with /usr/bin/python3).
     'python3-gst-1.0', 'gir1.2-gst-rtsp-server-1.0',
-    'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad'
+    'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad',
+    # GPIO: System.Device.Gpio's LibGpiodDriver loads libgpiod.so.2 (the host tests and, through the
+    # shared root, the gpio-sim tests in the VM).
+    'libgpiod2'
 )
 
 $Root = $PSScriptRoot

@@ -2,20 +2,24 @@ using System.Globalization;
 
 namespace Appliance.LoadClient;
 
-/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle] [--duration-seconds N].</summary>
-public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections)
+/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media] [--duration-seconds N].</summary>
+public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20)
 {
-    public static readonly string[] AllScenarios = ["startup", "ping", "idle"];
+    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
-                   [--scenarios all|startup,ping,idle] [--duration-seconds N] [--connections N]
+                   [--scenarios all|startup,ping,idle,media] [--duration-seconds N] [--connections N]
+                   [--record-seconds N]
           --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
-          --scenarios LIST      comma-separated: startup, ping, idle (default: all)
+          --scenarios LIST      comma-separated: startup, ping, idle, media (default: all)
           --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
           --connections N       idle connections to hold in the idle scenario, 1..10000 (default: 1000)
+          --record-seconds N    media: how long the 4 cameras record at once, 5..600 (default: 20)
         The client writes a temporary config, starts the binary on a free 127.0.0.1 port, and kills
-        it when done. The report (Markdown) goes to stdout, progress to stderr.
+        it when done. The media scenario also runs the MediaMTX stand-in in-process (API + GStreamer
+        RTSP relay on 127.0.0.1; needs ffmpeg, ffprobe, python3-gst-1.0). The report (Markdown) goes
+        to stdout, progress to stderr.
         """;
 
     public static Options? Parse(string[] args, out string? problem)
@@ -25,6 +29,7 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var scenarios = AllScenarios.ToList();
         var duration = 10;
         var connections = 1000;
+        var recordSeconds = 20;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -53,6 +58,11 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out connections) || connections is < 1 or > 10_000)
                     { problem = "--connections needs a whole number from 1 to 10000"; return null; }
                     break;
+                case "--record-seconds":
+                    i++;
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out recordSeconds) || recordSeconds is < 5 or > 600)
+                    { problem = "--record-seconds needs a whole number from 5 to 600"; return null; }
+                    break;
                 case "--help" or "-h":
                     problem = "";
                     return null;
@@ -65,6 +75,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var full = Path.GetFullPath(binary);
         if (!File.Exists(full)) { problem = $"binary {full} not found (publish it first: dotnet publish src/Appliance/Appliance.csproj -c Release -r linux-x64 -o artifacts/publish/linux-x64)"; return null; }
         // Keep the canonical order whatever order the user typed.
-        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections);
+        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds);
     }
 }

@@ -12,11 +12,11 @@ if (options is null)
     return problem is { Length: > 0 } ? 2 : 0;
 }
 
-IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario()];
+IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario()];
 var scenarios = all.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
 
 // Everything is bounded: a hard ceiling on the whole run, and Ctrl+C cancels (services are killed in finally blocks).
-using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120 + 4 * options.DurationSeconds) * scenarios.Length);
+using var cancel = new CancellationTokenSource(scenarios.Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Budget(options)));
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 // Run a private copy: a rebuild of artifacts/ during the run then neither changes what is
@@ -67,6 +67,7 @@ try
     - Binary: `{original}` (run from a private copy)
     - Service config: development environment, 127.0.0.1, max_connections >= 2000, rate limit 100000000/min with burst 1000000 (not limiting), logging warning, camera discovery off
     - Idle scenario: {options.Connections} connections
+    - Media scenario: MediaMTX stand-in in-process (API + GStreamer RTSP relay), 4 virtual cameras 1280x720@30 testsrc2, ffmpeg.max_concurrent 8, logging info (parsed for the service-side snapshot times); {options.RecordSeconds} s with all 4 recording
     - Client and service run on the same machine and share its cores; each client has one request outstanding
     - Total run time: {total.Elapsed.TotalSeconds:0} s
     """;

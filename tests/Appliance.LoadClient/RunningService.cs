@@ -25,9 +25,9 @@ public sealed class RunningService : IAsyncDisposable
     public ServiceProcess Process { get; }
     public TimeSpan StartToReady { get; }
 
-    public static async Task<RunningService> StartAsync(string binary, CancellationToken cancellation, int maxConnections = 2000)
+    public static async Task<RunningService> StartAsync(string binary, CancellationToken cancellation, int maxConnections = 2000, string extraToml = "", string logLevel = "warning")
     {
-        var config = await ServiceConfig.CreateAsync(binary, cancellation, maxConnections);
+        var config = await ServiceConfig.CreateAsync(binary, cancellation, maxConnections, extraToml, logLevel);
         ServiceProcess? process = null;
         try
         {
@@ -86,8 +86,9 @@ public sealed class RunningService : IAsyncDisposable
         return null;
     }
 
-    /// <summary>SIGTERM and a bounded wait; reports stop time, exit code, STOPPING=1 and the service's log lines.</summary>
-    public async Task StopAsync(Report report, string scenario, string label, CancellationToken cancellation)
+    /// <summary>SIGTERM and a bounded wait; reports stop time, exit code, STOPPING=1 and (unless the
+    /// scenario reads the log itself, <paramref name="reportLog"/> false) the service's log lines.</summary>
+    public async Task StopAsync(Report report, string scenario, string label, CancellationToken cancellation, bool reportLog = true)
     {
         var stopped = await Process.TerminateAsync(TimeSpan.FromSeconds(30), cancellation);
         if (stopped is { } s)
@@ -100,7 +101,7 @@ public sealed class RunningService : IAsyncDisposable
         {
             report.Observe(scenario, $"service did not exit within 30 s of SIGTERM ({label}); killed");
         }
-        ReportLog(report, scenario);
+        if (reportLog) ReportLog(report, scenario);
     }
 
     public void ReportLog(Report report, string scenario)

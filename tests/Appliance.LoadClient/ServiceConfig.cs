@@ -14,8 +14,13 @@ namespace Appliance.LoadClient;
 /// </summary>
 public sealed class ServiceConfig : IDisposable
 {
-    private ServiceConfig(string binary, string directory, int port, int maxConnections)
+    private readonly string _extraToml;
+    private readonly string _logLevel;
+
+    private ServiceConfig(string binary, string directory, int port, int maxConnections, string extraToml, string logLevel)
     {
+        _extraToml = extraToml;
+        _logLevel = logLevel;
         MaxConnections = maxConnections;
         Binary = binary;
         Directory = directory;
@@ -30,14 +35,18 @@ public sealed class ServiceConfig : IDisposable
     public int MaxConnections { get; }
     public string ConfigPath { get; }
     public string NotifySocketPath { get; }
+    public string RecordingsPath => System.IO.Path.Combine(Directory, "recordings");
+    public string SnapshotsPath => System.IO.Path.Combine(Directory, "snapshots");
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/ws");
     public string AdminToken { get; private set; } = "";
 
     /// <param name="maxConnections">server.max_connections: at least 2000, room for the idle scenario plus probes.</param>
-    public static async Task<ServiceConfig> CreateAsync(string binary, CancellationToken cancellation, int maxConnections = 2000)
+    /// <param name="extraToml">Appended after the standard config: new tables only (e.g. [mediamtx], [[camera.virtual]]).</param>
+    /// <param name="logLevel">logging.level ("warning" unless a scenario reads the service's info lines).</param>
+    public static async Task<ServiceConfig> CreateAsync(string binary, CancellationToken cancellation, int maxConnections = 2000, string extraToml = "", string logLevel = "warning")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("appliance-bench-").FullName;
-        var config = new ServiceConfig(binary, directory, FreeLoopbackPort(), Math.Max(2000, maxConnections));
+        var config = new ServiceConfig(binary, directory, FreeLoopbackPort(), Math.Max(2000, maxConnections), extraToml, logLevel);
         try
         {
             config.Write();
@@ -85,9 +94,10 @@ public sealed class ServiceConfig : IDisposable
             state_dir = {Quote(System.IO.Path.Combine(Directory, "state"))}
 
             [logging]
-            level = "warning"
+            level = {Quote(_logLevel)}
             format = "console"
 
+            {_extraToml}
             """;
         File.WriteAllText(ConfigPath, toml, new UTF8Encoding(false));
     }

@@ -40,6 +40,9 @@ public sealed partial class ServiceProcess : IDisposable
 
     public int LogLineCount => Volatile.Read(ref _logLines);
 
+    /// <summary>Every line the service writes, as it arrives (on a thread-pool thread), also past the first <see cref="MaxLogLinesKept"/>.</summary>
+    public event Action<string>? LineReceived;
+
     /// <summary>Drops variables that would change what is measured: config overrides and systemd's own.</summary>
     public static void CleanEnvironment(ProcessStartInfo info)
     {
@@ -87,6 +90,7 @@ public sealed partial class ServiceProcess : IDisposable
     private void AddLog(string? line)
     {
         if (line is null) return;
+        LineReceived?.Invoke(line);
         Interlocked.Increment(ref _logLines);
         lock (_log)
         {

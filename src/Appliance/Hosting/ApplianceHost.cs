@@ -2,11 +2,15 @@ using System.Net;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Health;
+using Appliance.Media.Process;
+using Appliance.Media.Recordings;
+using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
 using Appliance.Security;
+using Appliance.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -32,8 +36,10 @@ public sealed class ApplianceHost : IAsyncDisposable
 {
     private ApplianceHost(WebApplication app, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
         HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
-        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler)
+        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder)
     {
+        Snapshots = snapshots;
+        Recorder = recorder;
         MediaMtx = mediaMtx;
         MediaMtxMonitor = mediaMtxMonitor;
         Reconciler = reconciler;
@@ -60,6 +66,8 @@ public sealed class ApplianceHost : IAsyncDisposable
     public MediaMtxClient MediaMtx { get; }
     public MediaMtxHealthMonitor MediaMtxMonitor { get; }
     public PathReconciler Reconciler { get; }
+    public SnapshotTaker Snapshots { get; }
+    public Recorder Recorder { get; }
 
     public static ApplianceHost Create(ApplianceConfig initial, string? configPath, HostOverrides? overrides = null)
     {
@@ -110,6 +118,13 @@ public sealed class ApplianceHost : IAsyncDisposable
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
         monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, loggers.CreateLogger<MediaMtxHealthMonitor>());
 
+        // Media: FFmpeg jobs under one concurrency cap, children tracked so a crash leaves no orphan.
+        var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
+        children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
+        var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
+        var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, loggers.CreateLogger<SnapshotTaker>());
+        var recorder = new Recorder(config, cameras, mediaMtx, ffmpeg, loggers.CreateLogger<Recorder>());
+
         // Security
         var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
         var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
@@ -121,8 +136,34 @@ public sealed class ApplianceHost : IAsyncDisposable
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
         new SystemMethods(config, health, metrics, new ProcessStats(), methods).Register();
-        new CameraMethods(cameras, config, mediaMtx).Register(methods);
+        var cameraMethods = new CameraMethods(cameras, config, mediaMtx, recorder);
+        cameraMethods.Register(methods);
+        new MediaMethods(cameraMethods, snapshots, recorder).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
+        // Files and storage: catalog, downloads, storage info, retention (Storage/). Files being
+        // recorded are never deleted; a recording filling the disk makes room, or stops cleanly.
+        var catalog = new FileCatalog(config, recorder, new MediaProbe(() => config.Current.Ffmpeg.FfprobePath, loggers.CreateLogger<MediaProbe>()));
+        var retention = new RetentionSweeper(config, catalog, new RetentionPolicyStore(config, loggers.CreateLogger<RetentionPolicyStore>()), loggers.CreateLogger<RetentionSweeper>());
+        var storageGuard = new StorageGuard(config, catalog);
+        recorder.BeforeStart = () =>
+        {
+            try { storageGuard.EnsureCanRecord(); }
+            catch (RpcException e) { throw new RecordingRefusedException(e.Code, e.Message); }
+        };
+        recorder.KeepRecording = async ct =>
+        {
+            var state = storageGuard.Check();
+            var minFree = (long)(config.Current.Storage.MinFreeMb * 1024 * 1024);
+            if (state.Level != StorageLevel.Critical && state.Disk.Available >= minFree) return true;
+            // Enough free to be back under block_percent and above min_free_mb: oldest finished files go first.
+            var underBlock = (long)((state.Disk.Used + state.Disk.Available) * (1 - state.BlockPercent / 100.0)) + 1;
+            return (await retention.FreeSpaceAsync(Math.Max(minFree, underBlock), ct)).Satisfied;
+        };
+        new FileMethods(catalog).Register(methods);
+        new StorageMethods(catalog, storageGuard, retention).Register(methods);
+        FileDownloadEndpoints.Map(app, catalog, authenticator);
+        app.Lifetime.ApplicationStarted.Register(retention.Start);
+        app.Lifetime.ApplicationStopping.Register(retention.Dispose);
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
         config.Changed += change =>
@@ -132,6 +173,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         };
         var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
         new CameraStatusNotifier(cameras, connections, config).Start();
+        new RecordingStatusNotifier(recorder, connections).Start();
         var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator,
             loggers.CreateLogger<WebSocketEndpoint>(), app.Lifetime.ApplicationStopping);
 
@@ -156,6 +198,14 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             health.Report("websocket_server", ComponentState.Stopped, "shutting down");
+            // Recordings are finalised (trailer written) before the process goes; then no child is left.
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, server.ShutdownTimeout - 2)));
+            try
+            {
+                recorder.StopAllAsync(stopping.Token).GetAwaiter().GetResult();
+                children.StopAllAsync(stopping.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) { }
         });
         systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -164,7 +214,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             mediaMtx.Dispose();
             discovery.Dispose();
         });
-        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor, reconciler);
+        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor, reconciler, snapshots, recorder);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>

@@ -16,5 +16,9 @@ namespace Appliance.Rpc;
 [JsonSerializable(typeof(CameraCapabilitiesResult))]
 [JsonSerializable(typeof(Notifications.CameraStatusUpdate))]
 [JsonSerializable(typeof(List<StreamEntry>))]
+[JsonSerializable(typeof(SnapshotResult))]
+[JsonSerializable(typeof(StartRecordingResult))]
+[JsonSerializable(typeof(StopRecordingResult))]
+[JsonSerializable(typeof(Notifications.RecordingStatusUpdate))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class RpcJsonContext : JsonSerializerContext;

@@ -5,4 +5,7 @@ public interface IScenario
 {
     string Name { get; }
     Task RunAsync(Options options, Report report, CancellationToken cancellation);
+
+    /// <summary>The most this scenario may take: the run's hard ceiling is the sum over the chosen scenarios.</summary>
+    TimeSpan Budget(Options options) => TimeSpan.FromSeconds(120 + 4 * options.DurationSeconds);
 }

@@ -33,7 +33,7 @@ public class CameraApiTests
         Assert.That((r.GetProperty("total").GetInt32(), r.GetProperty("connected").GetInt32()), Is.EqualTo((2, 1)));
 
         var cam = cameras[0];
-        Assert.That(cam.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "device", "status", "name", "resolution", "fps", "streams", "device_path" }));
+        Assert.That(cam.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "device", "status", "name", "resolution", "fps", "streams", "device_path", "recording" }));
         Assert.That((cam.GetProperty("status").GetString(), cam.GetProperty("resolution").GetString(), cam.GetProperty("fps").GetInt32()),
             Is.EqualTo(("CONNECTED", "1920x1080", 30)));
         Assert.That(cam.GetProperty("device_path").GetString(), Is.EqualTo(cam.GetProperty("device").GetString()));

@@ -18,9 +18,9 @@ public sealed class MediaMtxFixture : IAsyncDisposable
     public RunningHost Host { get; }
 
     public static async Task<MediaMtxFixture> StartAsync(StandInOptions? options = null, string mediaMtxExtra = "", string extraToml = "",
-        bool standInRunning = true, params string[] cameraNodes)
+        bool standInRunning = true, Action<TestDirectory>? prepare = null, string storageExtra = "", string recordingExtra = "", params string[] cameraNodes)
     {
-        var standIn = await MediaMtxStandIn.StartAsync((options ?? new StandInOptions()) with { RtspPort = options?.RtspPort ?? 0 });
+        var standIn = await MediaMtxStandIn.StartAsync((options ?? new StandInOptions()) with { RtspPort = 0 }); // a free port: never collide with a real MediaMTX or another run
         if (!standInRunning) await standIn.StopAsync();
         var host = await RunningHost.StartAsync(extraToml: $"""
             [mediamtx]
@@ -44,7 +44,8 @@ public sealed class MediaMtxFixture : IAsyncDisposable
         {
             Directory.CreateDirectory(dir.File("dev"));
             foreach (var n in cameraNodes) File.WriteAllText(dir.File("dev/" + n), n);
-        });
+            prepare?.Invoke(dir);
+        }, storageExtra: storageExtra, recordingExtra: recordingExtra);
         return new MediaMtxFixture(standIn, host);
     }
 

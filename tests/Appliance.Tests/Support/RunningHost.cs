@@ -27,8 +27,10 @@ public sealed class RunningHost : IAsyncDisposable
     public Uri HttpUri => new($"http://127.0.0.1:{Host.BoundAddress.Port}");
 
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
+    /// <param name="recordingExtra">Keys added to the [recording] section.</param>
+    /// <param name="storageExtra">Keys added to the [storage] section (which the test config always has).</param>
     public static async Task<RunningHost> StartAsync(string serverExtra = "", string securityExtra = "", string extraToml = "",
-        Appliance.Cameras.ICameraProbe? probe = null, Action<TestDirectory>? prepare = null, bool realDev = false)
+        Appliance.Cameras.ICameraProbe? probe = null, Action<TestDirectory>? prepare = null, bool realDev = false, string storageExtra = "", string recordingExtra = "")
     {
         var dir = new TestDirectory();
         prepare?.Invoke(dir);
@@ -46,12 +48,14 @@ public sealed class RunningHost : IAsyncDisposable
 
             [recording]
             path = "recordings"
+            {recordingExtra}
 
             [snapshots]
             path = "snapshots"
 
             [storage]
             state_dir = "state"
+            {storageExtra}
 
             [logging]
             level = "warning"

@@ -7,7 +7,8 @@ namespace Appliance.Rpc.Methods;
 
 /// <summary>The contract's camera object. <c>streams</c> is {} unless CONNECTED; <c>device_path</c>
 /// is the copy of <c>device</c> the original SDK models read.</summary>
-public sealed record CameraObject(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath);
+public sealed record CameraObject(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath,
+    bool? Recording = null, string? RecordingSession = null);
 
 public sealed record StreamsObject(string? Rtsp = null, string? Webrtc = null, string? Hls = null);
 
@@ -18,18 +19,22 @@ public sealed record CameraMetrics(long BytesSent, int Readers, double Uptime);
 public sealed record CameraCapabilitiesSummary(List<string> Formats, List<string> Resolutions);
 
 public sealed record CameraStatusResult(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams,
-    string DevicePath, CameraMetrics Metrics, CameraCapabilitiesSummary Capabilities, string? Error);
+    string DevicePath, CameraMetrics Metrics, CameraCapabilitiesSummary Capabilities, string? Error, bool Recording, string? RecordingSession);
 
 public sealed record CameraCapabilitiesResult(string Device, List<string> Formats, List<string> Resolutions, List<int> FpsOptions, string ValidationStatus);
 
 /// <summary>get_camera_list, get_camera_status, get_camera_capabilities.</summary>
-public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, MediaMtxClient mediaMtx)
+public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, MediaMtxClient mediaMtx, Media.Recordings.Recorder recorder)
 {
     public void Register(RpcMethodTable table)
     {
         table.Add("get_camera_list", Role.Viewer, call =>
         {
-            var list = cameras.All.Select(c => ToObject(c, call.Connection.RequestHost, config.Current)).ToList();
+            var list = cameras.All.Select(c => ToObject(c, call.Connection.RequestHost, config.Current) with
+            {
+                Recording = recorder.Active(c.Device) is not null,
+                RecordingSession = recorder.Active(c.Device)?.SessionId,
+            }).ToList();
             return Result(new CameraListResult(list, list.Count, list.Count(c => c.Status == "CONNECTED")), RpcJsonContext.Default.CameraListResult);
         });
         table.Add("get_camera_status", Role.Viewer, async call =>
@@ -46,7 +51,8 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
             }
             return RpcResult.From(new CameraStatusResult(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath,
                 new CameraMetrics((long)(stats?.BytesOut ?? 0), stats?.ReaderCount ?? 0, uptime),
-                new CameraCapabilitiesSummary(FormatNames(c), [.. c.ResolutionNames]), c.Error),
+                new CameraCapabilitiesSummary(FormatNames(c), [.. c.ResolutionNames]), c.Error,
+                recorder.Active(c.Device) is not null, recorder.Active(c.Device)?.SessionId),
                 RpcJsonContext.Default.CameraStatusResult);
         });
         table.Add("get_camera_capabilities", Role.Viewer, call =>

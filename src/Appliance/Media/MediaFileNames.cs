@@ -1,0 +1,31 @@
+using System.Globalization;
+
+namespace Appliance.Media;
+
+/// <summary>The contract's file names: camera0_snapshot_2026-11-25_10-00-00.jpg, camera0_2026-11-25_10-00-00.mp4.</summary>
+public static class MediaFileNames
+{
+    public static string Stamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd_HH-mm-ss", CultureInfo.InvariantCulture);
+
+    public static string Snapshot(string streamPath, DateTimeOffset t, string extension) => $"{streamPath}_snapshot_{Stamp(t)}.{extension}";
+
+    /// <summary>A name not yet taken in the directory: the name itself, else name_1, name_2, ...</summary>
+    public static string Unique(string directory, string fileName)
+    {
+        if (!File.Exists(Path.Combine(directory, fileName))) return fileName;
+        var stem = Path.GetFileNameWithoutExtension(fileName);
+        var ext = Path.GetExtension(fileName);
+        for (var i = 1; ; i++)
+        {
+            var candidate = $"{stem}_{i}{ext}";
+            if (!File.Exists(Path.Combine(directory, candidate))) return candidate;
+        }
+    }
+
+    /// <summary>A caller-given name: a bare file name with the right extension, nothing else.</summary>
+    public static bool IsBareName(string name) =>
+        name.Length is > 0 and <= 200 && name == Path.GetFileName(name) && name is not "." and not ".."
+        && !name.Contains("..", StringComparison.Ordinal) && !name.Any(c => c < 32 || c == '/' || c == '\\');
+
+    public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+}

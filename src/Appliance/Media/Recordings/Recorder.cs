@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using Appliance.Cameras;
+using Appliance.Configuration;
+using Appliance.Media.Process;
+using Appliance.MediaMtx;
+using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
+
+namespace Appliance.Media.Recordings;
+
+/// <summary>A recording started, stopped or failed.</summary>
+public sealed record RecordingEvent(RecordingSession Session, string Status);
+
+/// <summary>Why a recording cannot start; the API maps <see cref="Code"/> to its error.</summary>
+public sealed class RecordingRefusedException(int code, string message) : Exception(message)
+{
+    public int Code { get; } = code;
+}
+
+/// <summary>
+/// Runs the recordings: at most one per camera, each an FFmpeg process copying the camera's
+/// MediaMTX stream into rotating segment files. A recording ends when asked, when its duration is
+/// reached (FFmpeg's -t), or when its stream dies (camera pulled, publisher gone): then it is
+/// FAILED, its files are kept, and listeners are told. The API's start/stop_recording and the
+/// GPIO button's long press both come here.
+/// </summary>
+public sealed class Recorder : Storage.IActiveFiles
+{
+    private readonly ConcurrentDictionary<string, RecordingSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConfigStore config;
+    private readonly MediaMtxClient mediaMtx;
+    private readonly FfmpegRunner ffmpeg;
+    private readonly ILogger<Recorder> log;
+
+    public Recorder(ConfigStore config, CameraRegistry cameras, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, ILogger<Recorder> log)
+    {
+        this.config = config;
+        this.mediaMtx = mediaMtx;
+        this.ffmpeg = ffmpeg;
+        this.log = log;
+        // A camera pulled out mid-recording: end the session now (FFmpeg would notice only at its read timeout).
+        cameras.Changed += change =>
+        {
+            if (!change.Current.IsConnected && _sessions.TryGetValue(change.Current.Device, out var session))
+                _ = Task.Run(() => AbortAsync(session, $"camera {change.Current.Device} disconnected"));
+        };
+    }
+
+    private async Task AbortAsync(RecordingSession session, string why)
+    {
+        session.StopRequested = true;
+        if (session.Process is { } p) await p.StopAsync(CancellationToken.None);
+        Finish(session, RecordingState.Failed, why);
+    }
+
+    /// <summary>Called before a recording starts; throws to refuse (the storage guard plugs in here).</summary>
+    public Action? BeforeStart { get; set; }
+
+    /// <summary>Asked every second while recordings run; false stops them cleanly (the disk is
+    /// full and nothing old is left to delete). The host plugs the storage guard and retention in here.</summary>
+    public Func<CancellationToken, Task<bool>>? KeepRecording { get; set; }
+
+    public event Action<RecordingEvent>? Changed;
+
+    public RecordingSession? Active(string device) => _sessions.GetValueOrDefault(device);
+
+    public IReadOnlyCollection<RecordingSession> ActiveSessions => [.. _sessions.Values];
+
+    /// <summary>True for every segment of a running recording (retention and delete must leave them
+    /// alone: freeing space by eating the recording in progress would defeat it).</summary>
+    public bool IsBeingWritten(string fullPath)
+    {
+        var full = Path.GetFullPath(fullPath);
+        return _sessions.Values.Any(s => s.Files.Any(f => string.Equals(Path.GetFullPath(Path.Combine(s.Directory, f)), full, StringComparison.Ordinal)));
+    }
+
+    public async Task<RecordingSession> StartAsync(Camera camera, TimeSpan? duration, string? format, CancellationToken ct)
+    {
+        var c = config.Current;
+        if (!camera.IsConnected) throw new RecordingRefusedException(Rpc.RpcErrorCode.CameraNotFound, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}");
+        var session = new RecordingSession(camera, format ?? c.Recording.Format, duration, c.Recording.Path, DateTimeOffset.UtcNow);
+        if (!_sessions.TryAdd(camera.Device, session))
+            throw new RecordingRefusedException(Rpc.RpcErrorCode.RecordingInProgress, $"Recording already in progress on {camera.Device}");
+        try
+        {
+            BeforeStart?.Invoke();
+            if (mediaMtx.Circuit == CircuitState.Open)
+                throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
+            Directory.CreateDirectory(session.Directory);
+            session.RememberExisting();
+            var args = RecordingArguments.Build($"rtsp://127.0.0.1:{c.Mediamtx.RtspPort}/{camera.StreamPath}", session.Directory,
+                camera.StreamPath, session.Format, duration, c.Recording.SegmentDuration);
+            var job = new FfmpegJob
+            {
+                CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
+                ExecutionTimeout = Timeout.InfiniteTimeSpan,
+                QueueTimeout = TimeSpan.Zero,
+            };
+            session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Discard, ct);
+            await WaitForFirstSegmentAsync(session, TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout), ct);
+            session.State = RecordingState.Recording;
+            log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
+            _ = Task.Run(() => WatchAsync(session));
+            Changed?.Invoke(new RecordingEvent(session, "STARTED"));
+            return session;
+        }
+        catch (Exception ex)
+        {
+            _sessions.TryRemove(new KeyValuePair<string, RecordingSession>(camera.Device, session));
+            if (session.Process is { } p)
+            {
+                await p.StopAsync(CancellationToken.None);
+                p.Dispose();
+            }
+            if (ex is RecordingRefusedException or OperationCanceledException) throw;
+            var why = ex is FfmpegException fe ? fe.Message : ex.Message;
+            log.LogWarning("Recording of {Device} could not start: {Error}", camera.Device, why);
+            throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording could not start: {why}");
+        }
+    }
+
+    public async Task<RecordingSession> StopAsync(string device, CancellationToken ct)
+    {
+        if (!_sessions.TryGetValue(device, out var session))
+            throw new RecordingRefusedException(Rpc.RpcErrorCode.InvalidParams, $"No recording in progress on {device}");
+        session.StopRequested = true;
+        if (session.Process is { } p) await p.StopAsync(ct);
+        Finish(session, RecordingState.Stopped, null);
+        return session;
+    }
+
+    /// <summary>Stops every recording cleanly (service shutdown): files are finalised, not cut.</summary>
+    public Task StopAllAsync(CancellationToken ct) =>
+        Task.WhenAll(_sessions.Keys.ToList().Select(async d =>
+        {
+            try { await StopAsync(d, ct); } catch (RecordingRefusedException) { }
+        }));
+
+    private static async Task WaitForFirstSegmentAsync(RecordingSession session, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            session.RefreshFiles();
+            if (session.Files.Count > 0) return;
+            if (session.Process!.HasExited)
+                throw new FfmpegException($"FFmpeg exited (code {await session.Process.Exited}) before writing anything", session.Process.StderrTail);
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new FfmpegException($"no video from the stream within {timeout.TotalSeconds:0} s", session.Process.StderrTail);
+            await Task.Delay(50, ct);
+        }
+    }
+
+    // Follows a running recording: new segment files, and how it ends when nobody asked it to.
+    private async Task WatchAsync(RecordingSession session)
+    {
+        var process = session.Process!;
+        while (!process.HasExited)
+        {
+            await Task.WhenAny(process.Exited, Task.Delay(1000));
+            session.RefreshFiles();
+            if (process.HasExited || KeepRecording is null || session.StopRequested) continue;
+            bool keep;
+            try { keep = await KeepRecording(CancellationToken.None); }
+            catch (Exception ex) { log.LogError(ex, "Storage check during recording failed"); keep = true; }
+            if (keep) continue;
+            log.LogWarning("Disk full and nothing old left to delete: stopping recording {Session} of {Device} cleanly", session.SessionId, session.Camera.Device);
+            session.StopRequested = true;
+            await process.StopAsync(CancellationToken.None);
+            Finish(session, RecordingState.Stopped, "storage full");
+            return;
+        }
+        var code = await process.Exited;
+        if (session.StopRequested) return;
+        var reachedDuration = session.Duration is { } d && code == 0 && session.Elapsed >= d - TimeSpan.FromSeconds(2);
+        if (reachedDuration) Finish(session, RecordingState.Stopped, null);
+        else Finish(session, RecordingState.Failed, $"the stream ended (FFmpeg exit code {code}): {process.StderrTail.Trim()}".TrimEnd(' ', ':'));
+    }
+
+    private void Finish(RecordingSession session, RecordingState state, string? error)
+    {
+        if (!_sessions.TryRemove(new KeyValuePair<string, RecordingSession>(session.Camera.Device, session))) return;
+        session.RefreshFiles();
+        session.EndTime = DateTimeOffset.UtcNow;
+        session.State = state;
+        session.Error = error;
+        session.Process?.Dispose();
+        if (state == RecordingState.Failed)
+            log.LogWarning("Recording {Session} of {Device} FAILED after {Seconds:F0} s, files kept ({Files}): {Error}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files), error);
+        else
+            log.LogInformation("Recording {Session} of {Device} stopped after {Seconds:F0} s: {Files}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files));
+        Changed?.Invoke(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED"));
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace Appliance.Media.Recordings;
+
+/// <summary>
+/// FFmpeg arguments for a recording: read the camera's stream from MediaMTX, copy it (never
+/// re-encode), and write segments of recording.segment_duration. Each segment is a fragmented MP4
+/// (moov first, then self-contained fragments at every keyframe) or Matroska, so what has been
+/// written stays playable if the camera is pulled or the power is cut; a clean stop ('q') writes
+/// the trailer. Segment files are named like the contract's recording file name, from the time
+/// each one starts (camera0_2026-11-25_10-00-00.mp4).
+/// </summary>
+public static class RecordingArguments
+{
+    public static List<string> Build(string rtspUrl, string directory, string streamPath, string format, TimeSpan? duration, double segmentSeconds)
+    {
+        var args = new List<string>
+        {
+            // No -nostdin: a clean stop is 'q' on stdin, which lets FFmpeg write the trailer.
+            "-hide_banner", "-loglevel", "error",
+            // Progress on stdout: proves the process is alive from the start (creation timeout) and feeds progress updates.
+            "-progress", "pipe:1", "-stats_period", "1",
+            "-rtsp_transport", "tcp",
+            // Our publishers send one H.264 track with parameter sets on each keyframe: short probing
+            // lets the first file appear (and start_recording answer) about 0.6 s sooner; no frame is lost.
+            "-probesize", "32768", "-analyzeduration", "100000",
+            // A stream that stops delivering (camera pulled, publisher gone) ends the recording within 5 s.
+            "-timeout", "5000000",
+            "-i", rtspUrl,
+            "-map", "0:v", "-c", "copy",
+        };
+        if (duration is { } d) args.AddRange(["-t", d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)]);
+        args.AddRange(["-f", "segment", "-segment_time", segmentSeconds.ToString("0.###", CultureInfo.InvariantCulture),
+            "-reset_timestamps", "1", "-strftime", "1"]);
+        if (format == "mkv")
+            args.AddRange(["-segment_format", "matroska"]);
+        else
+            args.AddRange(["-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof"]);
+        args.Add(Path.Combine(directory, $"{streamPath}_%Y-%m-%d_%H-%M-%S.{format}"));
+        return args;
+    }
+}

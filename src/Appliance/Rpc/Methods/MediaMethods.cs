@@ -1,0 +1,102 @@
+using Appliance.Cameras;
+using Appliance.Media;
+using Appliance.Media.Recordings;
+using Appliance.Media.Snapshots;
+using Appliance.Security;
+
+namespace Appliance.Rpc.Methods;
+
+public sealed record SnapshotResult(string Device, string DevicePath, string Filename, string Status, string Timestamp, long FileSize,
+    string FilePath, bool Success, string? Error = null);
+
+public sealed record RecordingInfo(string DevicePath, string RecordingId, string Filename, string StartTime, string Status);
+
+public sealed record StartRecordingResult(string Device, string DevicePath, string SessionId, string RecordingId, string Filename, string Status,
+    string StartTime, double? Duration, string Format, bool Success, RecordingInfo Recording);
+
+public sealed record StopRecordingResult(string Device, string DevicePath, string SessionId, string RecordingId, string Filename, string Status,
+    string StartTime, string EndTime, double Duration, long FileSize, bool Success, List<string> Files);
+
+/// <summary>take_snapshot, start_recording, stop_recording (operator). The result shapes carry the
+/// extra fields the original clients read (success, device_path, recording_id, recording{}).</summary>
+public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots, Recorder recorder)
+{
+    public void Register(RpcMethodTable table)
+    {
+        table.Add("take_snapshot", Role.Operator, TakeSnapshot);
+        table.Add("start_recording", Role.Operator, StartRecording);
+        table.Add("stop_recording", Role.Operator, StopRecording);
+    }
+
+    private async ValueTask<RpcResult> TakeSnapshot(RpcCall call)
+    {
+        var camera = ConnectedCamera(call);
+        var format = call.OptionalEnum("format", "jpg", "png");
+        var quality = (int?)call.OptionalInteger("quality", 1, 100);
+        var maxWidth = (int?)call.OptionalInteger("max_width", 16, 16384);
+        var maxHeight = (int?)call.OptionalInteger("max_height", 16, 16384);
+        var filename = call.OptionalString("filename", 200);
+        if (filename is not null && !MediaFileNames.IsBareName(filename))
+            throw RpcException.InvalidParams("filename", "'filename' must be a bare file name (no path, no '..')");
+        var o = await snapshots.TakeAsync(camera, new SnapshotRequest(filename, format, quality, maxWidth, maxHeight), call.Cancellation);
+        return RpcResult.From(new SnapshotResult(camera.Device, camera.Device, o.FileName, o.Succeeded ? "completed" : "FAILED",
+            MediaFileNames.Iso(o.Timestamp), o.FileSize, o.FilePath, o.Succeeded, o.Error), RpcJsonContext.Default.SnapshotResult);
+    }
+
+    private async ValueTask<RpcResult> StartRecording(RpcCall call)
+    {
+        var camera = ConnectedCamera(call);
+        var format = call.OptionalEnum("format", "mp4", "mkv");
+        var duration = Duration(call);
+        try
+        {
+            var s = await recorder.StartAsync(camera, duration, format, call.Cancellation);
+            var start = MediaFileNames.Iso(s.StartTime);
+            return RpcResult.From(new StartRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, "STARTED", start,
+                duration?.TotalSeconds, s.Format, true, new RecordingInfo(camera.Device, s.SessionId, s.FileName, start, "STARTED")),
+                RpcJsonContext.Default.StartRecordingResult);
+        }
+        catch (RecordingRefusedException e)
+        {
+            throw new RpcException(e.Code, e.Message, e.Code == RpcErrorCode.InvalidParams ? "device" : null);
+        }
+    }
+
+    private async ValueTask<RpcResult> StopRecording(RpcCall call)
+    {
+        var camera = cameras.Find(call);
+        try
+        {
+            var s = await recorder.StopAsync(camera.Device, call.Cancellation);
+            return RpcResult.From(new StopRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, "STOPPED",
+                MediaFileNames.Iso(s.StartTime), MediaFileNames.Iso(s.EndTime ?? DateTimeOffset.UtcNow), Math.Round(s.Elapsed.TotalSeconds, 3),
+                s.TotalBytes, true, [.. s.Files]), RpcJsonContext.Default.StopRecordingResult);
+        }
+        catch (RecordingRefusedException e)
+        {
+            throw new RpcException(e.Code, e.Message, "device");
+        }
+    }
+
+    private Camera ConnectedCamera(RpcCall call)
+    {
+        var camera = cameras.Find(call);
+        return camera.IsConnected ? camera
+            : throw new RpcException(RpcErrorCode.CameraNotFound, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}" +
+                (camera.Error is { } e ? $": {e}" : ""), "device");
+    }
+
+    /// <summary>The contract's duration forms; at most one may be given.</summary>
+    private static TimeSpan? Duration(RpcCall call)
+    {
+        var given = new (string Name, long? Value, long Unit)[]
+        {
+            ("duration", call.OptionalInteger("duration", 1, 86400), 1),
+            ("duration_seconds", call.OptionalInteger("duration_seconds", 1, 3600), 1),
+            ("duration_minutes", call.OptionalInteger("duration_minutes", 1, 1440), 60),
+            ("duration_hours", call.OptionalInteger("duration_hours", 1, 24), 3600),
+        }.Where(d => d.Value is not null).ToList();
+        if (given.Count > 1) throw RpcException.InvalidParams(given[1].Name, $"give only one of {string.Join(", ", given.Select(g => g.Name))}");
+        return given.Count == 0 ? null : TimeSpan.FromSeconds(given[0].Value!.Value * given[0].Unit);
+    }
+}

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Appliance.Media;
+using Appliance.Media.Recordings;
+using Appliance.Security;
+
+namespace Appliance.Rpc.Notifications;
+
+/// <summary>The v1 notification's exact fields (plus the copies the original SDKs read).</summary>
+public sealed record RecordingStatusUpdate(string Device, string Status, string Filename, double Duration, string DevicePath, string RecordingId, string StartTime);
+
+/// <summary>Sends <c>recording_status_update</c> (STARTED / STOPPED / FAILED) to authenticated clients,
+/// serialized once for all of them.</summary>
+public sealed class RecordingStatusNotifier(Recorder recorder, ConnectionRegistry connections)
+{
+    public void Start() => recorder.Changed += OnChanged;
+
+    private void OnChanged(RecordingEvent e)
+    {
+        var s = e.Session;
+        var update = new RecordingStatusUpdate(s.Camera.Device, e.Status, s.FileName, Math.Round(s.Elapsed.TotalSeconds, 3), s.Camera.Device,
+            s.SessionId, MediaFileNames.Iso(s.StartTime));
+        using var buffer = new MemoryStream(256);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("jsonrpc"u8, "2.0"u8);
+            json.WriteString("method"u8, "recording_status_update"u8);
+            json.WritePropertyName("params"u8);
+            JsonSerializer.Serialize(json, update, RpcJsonContext.Default.RecordingStatusUpdate);
+            json.WriteEndObject();
+        }
+        var frame = buffer.ToArray();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var client in connections.All)
+            if (client.CurrentRole(now) != Role.None) connections.Send(client, frame);
+    }
+}
