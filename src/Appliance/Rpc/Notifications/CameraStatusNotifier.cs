@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Rpc.Methods;
@@ -37,16 +36,6 @@ public sealed class CameraStatusNotifier(CameraRegistry cameras, ConnectionRegis
     {
         var o = CameraMethods.ToObject(camera, host, config);
         var update = new CameraStatusUpdate(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath);
-        using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("jsonrpc"u8, "2.0"u8);
-            json.WriteString("method"u8, "camera_status_update"u8);
-            json.WritePropertyName("params"u8);
-            JsonSerializer.Serialize(json, update, RpcJsonContext.Default.CameraStatusUpdate);
-            json.WriteEndObject();
-        }
-        return buffer.ToArray();
+        return NotificationFrame.Serialize("camera_status_update", update, RpcJsonContext.Default.CameraStatusUpdate);
     }
 }

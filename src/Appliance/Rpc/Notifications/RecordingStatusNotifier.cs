@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Appliance.Media;
 using Appliance.Media.Recordings;
 using Appliance.Security;
@@ -19,17 +18,7 @@ public sealed class RecordingStatusNotifier(Recorder recorder, ConnectionRegistr
         var s = e.Session;
         var update = new RecordingStatusUpdate(s.Camera.Device, e.Status, s.FileName, Math.Round(s.Elapsed.TotalSeconds, 3), s.Camera.Device,
             s.SessionId, MediaFileNames.Iso(s.StartTime));
-        using var buffer = new MemoryStream(256);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("jsonrpc"u8, "2.0"u8);
-            json.WriteString("method"u8, "recording_status_update"u8);
-            json.WritePropertyName("params"u8);
-            JsonSerializer.Serialize(json, update, RpcJsonContext.Default.RecordingStatusUpdate);
-            json.WriteEndObject();
-        }
-        var frame = buffer.ToArray();
+        var frame = NotificationFrame.Serialize("recording_status_update", update, RpcJsonContext.Default.RecordingStatusUpdate);
         var now = DateTimeOffset.UtcNow;
         foreach (var client in connections.All)
             if (client.CurrentRole(now) != Role.None) connections.Send(client, frame);
