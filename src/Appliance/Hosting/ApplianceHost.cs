@@ -140,6 +140,13 @@ public sealed class ApplianceHost : IAsyncDisposable
         cameraMethods.Register(methods);
         new MediaMethods(cameraMethods, snapshots, recorder).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
+        // GPIO (Gpio/, issue 6): LEDs follow health, cameras, recordings and snapshots; the snapshot button
+        // (or the admin method press_button) acts through SnapshotTaker/Recorder. Lines open now, so the
+        // status LED blinks "starting" while cameras are scanned; they are released (LEDs dark) at exit.
+        var gpio = Appliance.Gpio.GpioService.Create(config, health, cameras, snapshots, recorder, connections, loggers);
+        new GpioMethods(gpio).Register(methods);
+        gpio.Start();
+        app.Lifetime.ApplicationStopped.Register(gpio.Dispose);
         // Files and storage: catalog, downloads, storage info, retention (Storage/). Files being
         // recorded are never deleted; a recording filling the disk makes room, or stops cleanly.
         var catalog = new FileCatalog(config, recorder, new MediaProbe(() => config.Current.Ffmpeg.FfprobePath, loggers.CreateLogger<MediaProbe>()));

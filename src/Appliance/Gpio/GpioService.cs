@@ -1,0 +1,155 @@
+using System.Threading.Channels;
+using Appliance.Cameras;
+using Appliance.Configuration;
+using Appliance.Health;
+using Appliance.Media.Recordings;
+using Appliance.Media.Snapshots;
+using Appliance.Rpc;
+using Microsoft.Extensions.Logging;
+
+namespace Appliance.Gpio;
+
+/// <summary>More presses are waiting than the button queue holds.</summary>
+public sealed class ButtonBusyException(string message) : Exception(message);
+
+/// <summary>
+/// The GPIO subsystem: the status, recording and activity LEDs and the snapshot button of the
+/// board selected by gpio.board. The LEDs follow events (health, cameras, config, recordings,
+/// snapshots); presses, physical or from press_button, go through one queue and run one at a time
+/// off the line's event thread, so neither the RPC server nor libgpiod ever waits on FFmpeg.
+/// Without GPIO (gpio.enabled = false, a board without pins, a missing or busy chip) everything
+/// still runs: the LED states are logged and shown in get_status ("gpio"), and press_button works.
+/// gpio.* keys reload live: timings apply at once, a changed pin map reopens the lines.
+/// </summary>
+public sealed partial class GpioService : IDisposable
+{
+    public const string Component = "gpio";
+
+    private readonly ConfigStore _config;
+    private readonly HealthRegistry _health;
+    private readonly IButtonActions _actions;
+    private readonly IGpioChipOpener _chips;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly StatusWatcher _status;
+    private readonly Led _statusLed;
+    private readonly Led _recordingLed;
+    private readonly Led _activityLed;
+    private readonly Channel<PendingPress> _presses = Channel.CreateBounded<PendingPress>(new BoundedChannelOptions(4) { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private GpioBoard? _board;
+    private string _wiring = "not started";
+    private bool _wiringDegraded;
+    private (StatusPattern, string)? _shownStatus;
+    private Task? _worker;
+
+    public GpioService(ConfigStore config, HealthRegistry health, CameraRegistry cameras, IButtonActions actions, IGpioChipOpener chips,
+        ILogger<GpioService> log, TimeProvider? time = null)
+    {
+        _config = config;
+        _health = health;
+        _actions = actions;
+        _chips = chips;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _status = new StatusWatcher(health, cameras, config);
+        _statusLed = new Led(_time);
+        _recordingLed = new Led(_time);
+        _activityLed = new Led(_time);
+    }
+
+    /// <summary>A press was decided (before it runs): the notifier sends button_pressed.</summary>
+    public event Action<ButtonPlan>? Pressed;
+
+    public (StatusPattern Pattern, string Reason) Status => _status.Current;
+    public bool StatusLedOn => _statusLed.IsOn;
+    public bool RecordingLedOn => _recordingLed.IsOn;
+
+    /// <summary>The host's wiring: real button actions on SnapshotTaker/Recorder, libgpiod, the notifier, LED inputs.</summary>
+    public static GpioService Create(ConfigStore config, HealthRegistry health, CameraRegistry cameras, SnapshotTaker snapshots,
+        Recorder recorder, ConnectionRegistry connections, ILoggerFactory loggers)
+    {
+        var actions = new ButtonActions(config, cameras, snapshots, recorder, loggers.CreateLogger<ButtonActions>());
+        var gpio = new GpioService(config, health, cameras, actions, new LibGpiodChipOpener(), loggers.CreateLogger<GpioService>());
+        new ButtonNotifier(connections).Attach(gpio, snapshots);
+        recorder.Changed += _ => gpio.RecordingChanged(recorder.ActiveSessions.Count > 0);
+        snapshots.Taken += _ => gpio.SnapshotTaken();
+        return gpio;
+    }
+
+    public void Start()
+    {
+        _status.Changed += ShowStatus;
+        _config.Changed += OnConfigChanged;
+        Configure(force: true);
+        _worker = Task.Run(WorkAsync);
+    }
+
+    /// <summary>The recording LED: on while any recording runs.</summary>
+    public void RecordingChanged(bool anyRecording)
+    {
+        if (anyRecording == _recordingLed.IsOn) return;
+        _recordingLed.Set(anyRecording);
+        _log.LogInformation("Recording LED {State}", anyRecording ? "on" : "off");
+        Report();
+    }
+
+    /// <summary>The activity LED's short flash (gpio.activity_flash_ms) for a snapshot.</summary>
+    public void SnapshotTaken()
+    {
+        _activityLed.Flash(TimeSpan.FromMilliseconds(_config.Current.Gpio.ActivityFlashMs));
+        _log.LogDebug("Activity LED flash");
+    }
+
+    /// <summary>For the OTA work: shows update pending / confirmed on the status LED.</summary>
+    public void SetUpdate(UpdateIndicator update) => _status.SetUpdate(update);
+
+    private void ShowStatus()
+    {
+        var (pattern, reason) = _status.Current;
+        _statusLed.Show(LedPatterns.Steps(pattern), TimeSpan.FromSeconds(_config.Current.Gpio.LedBlinkInterval));
+        lock (_gate)
+        {
+            if (_shownStatus == (pattern, reason)) return;
+            _shownStatus = (pattern, reason);
+        }
+        _log.LogInformation("Status LED {Pattern}: {Reason}", LedPatterns.Name(pattern), reason);
+        Report();
+    }
+
+    private void Report()
+    {
+        var (pattern, _) = _status.Current;
+        string wiring;
+        bool degraded;
+        lock (_gate) (wiring, degraded) = (_wiring, _wiringDegraded);
+        _health.Report(Component, degraded ? ComponentState.Degraded : ComponentState.Running,
+            $"{wiring}; status LED {LedPatterns.Name(pattern)}, recording LED {(_recordingLed.IsOn ? "on" : "off")}");
+    }
+
+    private void OnConfigChanged(ConfigChange change)
+    {
+        if (change.AppliedKeys.Any(k => k.StartsWith("gpio.", StringComparison.Ordinal))) Configure(force: false);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _status.Changed -= ShowStatus;
+        _config.Changed -= OnConfigChanged;
+        _presses.Writer.TryComplete();
+        try { _worker?.Wait(TimeSpan.FromSeconds(2)); } catch (AggregateException) { }
+        while (_presses.Reader.TryRead(out var left)) left.Done.TrySetCanceled();
+        lock (_gate)
+        {
+            Detach();
+            _board?.Dispose();
+            _board = null;
+        }
+        _statusLed.Dispose();
+        _recordingLed.Dispose();
+        _activityLed.Dispose();
+        _status.Dispose();
+    }
+}
