@@ -29,4 +29,12 @@ public sealed class ConnectionRegistry(RpcMetrics metrics)
         metrics.NotificationDropped();
         return false;
     }
+
+    /// <summary>Queues a notification to every authenticated client (unauthenticated ones get none).</summary>
+    public void SendToAuthenticated(byte[] frame)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var client in _connections.Values)
+            if (client.CurrentRole(now) != Security.Role.None) Send(client, frame);
+    }
 }

@@ -1,6 +1,5 @@
 using Appliance.Media;
 using Appliance.Media.Recordings;
-using Appliance.Security;
 
 namespace Appliance.Rpc.Notifications;
 
@@ -19,8 +18,6 @@ public sealed class RecordingStatusNotifier(Recorder recorder, ConnectionRegistr
         var update = new RecordingStatusUpdate(s.Camera.Device, e.Status, s.FileName, Math.Round(s.Elapsed.TotalSeconds, 3), s.Camera.Device,
             s.SessionId, MediaFileNames.Iso(s.StartTime));
         var frame = NotificationFrame.Serialize("recording_status_update", update, RpcJsonContext.Default.RecordingStatusUpdate);
-        var now = DateTimeOffset.UtcNow;
-        foreach (var client in connections.All)
-            if (client.CurrentRole(now) != Role.None) connections.Send(client, frame);
+        connections.SendToAuthenticated(frame);
     }
 }
