@@ -6,7 +6,10 @@ Readers:     ffmpeg [-rtsp_transport tcp] -i rtsp://127.0.0.1:PORT/<path> ...
 
 Same URL for both. A custom RTSPAuth.do_check() runs for every request before the mount-point
 lookup and sees ctx.method, so it installs the RECORD factory for ANNOUNCE (and for later
-requests of a publishing connection) and the PLAY factory for everybody else. Each reader gets
+requests of a publishing connection) and the PLAY factory for everybody else. Each connection
+has mount points of its own: were they shared, a publisher's request could swap the factory
+between a reader's check and its lookup, and the reader's DESCRIBE would meet the RECORD
+factory (405 Method Not Allowed). Each reader gets
 its own PLAY pipeline (appsrc) fed from the publisher's appsink; readers join at the next IDR
 (no GOP cache, like MediaMTX).
 
@@ -187,12 +190,19 @@ class Path:
 class Router(GstRtspServer.RTSPAuth):
     """Not authentication: picks the factory per request (runs pre-lookup)."""
 
-    def __init__(self, mounts):
+    def __init__(self):
         super().__init__()
-        self.mounts = mounts
         self.paths = {}       # name -> Path, set by the parent's "paths" command
         self.publishers = {}  # client that sent ANNOUNCE -> Path
+        self.mounts = {}      # client -> its own RTSPMountPoints
         self.lock = threading.Lock()
+
+    def connected(self, client):
+        """Gives a new connection mount points of its own (before its first request)."""
+        mounts = GstRtspServer.RTSPMountPoints()
+        client.set_mount_points(mounts)
+        with self.lock:
+            self.mounts[client] = mounts
 
     def configure(self, paths):
         with self.lock:
@@ -206,7 +216,8 @@ class Router(GstRtspServer.RTSPAuth):
             self.kick(name)
             with self.lock:
                 self.paths.pop(name, None)
-                self.mounts.remove_factory("/" + name)
+                for mounts in self.mounts.values():
+                    mounts.remove_factory("/" + name)
 
     def kick(self, name):
         with self.lock:
@@ -232,6 +243,9 @@ class Router(GstRtspServer.RTSPAuth):
         mount = "/" + path.name
         kick = []
         with self.lock:
+            mounts = self.mounts.get(client)
+            if mounts is None:
+                return True  # not seen connecting: nothing mounted for it -> 404
             if ctx.method == GstRtsp.RTSPMethod.ANNOUNCE:
                 # like MediaMTX overridePublisher=yes: new publisher kicks old
                 kick = [c for c, p in self.publishers.items()
@@ -240,11 +254,11 @@ class Router(GstRtspServer.RTSPAuth):
                     del self.publishers[c]
                 self.publishers[client] = path
             if client in self.publishers:
-                self.mounts.add_factory(mount, path.rec)
+                mounts.add_factory(mount, path.rec)
             elif path.publishing > 0:
-                self.mounts.add_factory(mount, path.play)
+                mounts.add_factory(mount, path.play)
             else:
-                self.mounts.remove_factory(mount)  # no publisher -> 404
+                mounts.remove_factory(mount)  # no publisher -> 404
         for c in kick:  # outside the lock: close() emits "closed" -> forget()
             log(f"[{path.name}] new publisher replaces old one")
             c.close()
@@ -263,6 +277,7 @@ class Router(GstRtspServer.RTSPAuth):
     def forget(self, client):
         with self.lock:
             self.publishers.pop(client, None)
+            self.mounts.pop(client, None)
 
     def report_bytes(self):
         with self.lock:
@@ -299,10 +314,13 @@ def main():
     # one thread per client: a reader's DESCRIBE blocks until the first IDR arrives (or, on
     # demand, until a publisher comes), which must not stall any other client
     server.get_thread_pool().set_max_threads(-1)
-    router = Router(server.get_mount_points())
+    router = Router()
     server.set_auth(router)
-    server.connect("client-connected",
-                   lambda s, c: c.connect("closed", router.forget))
+
+    def on_client(_server, client):
+        router.connected(client)
+        client.connect("closed", router.forget)
+    server.connect("client-connected", on_client)
     if server.attach(None) == 0:
         log("failed to bind")
         sys.exit(1)

@@ -49,7 +49,7 @@ fi
 STAGE=$(mktemp -d); trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE"/{bin,mods,proc,sys,dev,host}
 cp /bin/busybox "$STAGE/bin/"
-for applet in sh mount insmod mkdir echo cat chroot poweroff ifconfig; do ln -s busybox "$STAGE/bin/$applet"; done
+for applet in sh mount insmod mkdir echo cat chroot poweroff ifconfig sync; do ln -s busybox "$STAGE/bin/$applet"; done
 for m in vivid configfs virtio_pci 9pnet_virtio 9p; do
   modprobe -d "kernel-$KVER" -S "$KVER" --show-depends "$m" | awk '$1=="insmod"{print $2}'
 done | awk '!seen[$0]++' | while read -r ko; do cp "$ko" "$STAGE/mods/"; basename "$ko"; done > "$STAGE/mods/order"
@@ -71,7 +71,7 @@ mount -t configfs none /host/sys/kernel/config
 chroot /host /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
   DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 VSTEST_CONNECTION_TIMEOUT=900 APPLIANCE_VM_TEST=1 APPLIANCE_VM_RESULTS=$REPO/artifacts/vm \
   /bin/sh -c 'cd $REPO && $COMMAND; echo \$? > $REPO/artifacts/vm/exit-code'
-poweroff -f
+sync; poweroff -f
 INIT
 chmod +x "$STAGE/init"
 (cd "$STAGE" && find . | cpio -o -H newc --quiet | gzip -1) > initrd.gz
