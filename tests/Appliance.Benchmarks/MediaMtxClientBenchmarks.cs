@@ -22,7 +22,7 @@ public class MediaMtxClientBenchmarks
         var config = new ApplianceConfig();
         for (var i = 0; i < 4; i++) config.Camera.Virtual.Add(new VirtualCameraConfig { Name = $"cam{i}" });
         var store = new ConfigStore(config, null, NullLogger.Instance);
-        var cameras = new CameraRegistry();
+        var cameras = new CameraRegistry(new Appliance.Events.EventHub());
         foreach (var c in VirtualCameras.FromConfig(config, ffmpegAvailable: true)) cameras.Set(c);
         var reconcilerForShapes = new PathReconciler(null!, cameras, store, NullLogger<PathReconciler>.Instance);
         // The path list MediaMTX would return when everything is already in place: a reconcile that changes nothing.

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Appliance.Cameras.Hotplug;
 using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Health;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,8 @@ public sealed class CameraDiscovery : IDisposable
     private DeviceNodeWatcher? _watcher;
     private int _pendingRescan;
 
-    public CameraDiscovery(ConfigStore config, CameraRegistry registry, ICameraProbe probe, HealthRegistry health, ILogger<CameraDiscovery> log, string devDirectory = "/dev")
+    public CameraDiscovery(ConfigStore config, CameraRegistry registry, ICameraProbe probe, HealthRegistry health, EventHub events,
+        ILogger<CameraDiscovery> log, string devDirectory = "/dev")
     {
         _config = config;
         _registry = registry;
@@ -33,7 +35,7 @@ public sealed class CameraDiscovery : IDisposable
         _health = health;
         _log = log;
         _devDirectory = devDirectory;
-        _registry.Changed += _ => ReportHealth();
+        events.On<CameraChange>(nameof(CameraDiscovery), _ => ReportHealth());
     }
 
     /// <summary>Duration of the last full scan (for get_status and benchmarks).</summary>
@@ -152,8 +154,13 @@ public sealed class CameraDiscovery : IDisposable
         var connected = all.Count(c => c.IsConnected);
         var mode = _watcher?.Mode ?? (_config.Current.Camera.DiscoveryEnabled ? "no /dev" : "discovery off");
         var detail = $"{connected} of {all.Count} camera(s) connected; hot-plug: {mode}";
-        _health.Report("camera_monitor", connected > 0 ? ComponentState.Running : ComponentState.Degraded,
-            connected > 0 ? detail : "no camera connected; " + detail);
+        // A camera in ERROR (cannot be opened, busy, no usable mode) needs a technician: degraded, with the reason.
+        var errors = all.Where(c => c.Status == CameraStatus.Error).Select(c => $"{c.Device}: {c.Error ?? "error"}").ToList();
+        if (errors.Count > 0)
+            _health.Report("camera_monitor", ComponentState.Degraded, $"camera error ({string.Join("; ", errors)}); {detail}");
+        else
+            _health.Report("camera_monitor", connected > 0 ? ComponentState.Running : ComponentState.Degraded,
+                connected > 0 ? detail : "no camera connected; " + detail);
     }
 
     public void Dispose()

@@ -1,18 +1,31 @@
+using Appliance.Events;
+
 namespace Appliance.Cameras;
 
-/// <summary>A camera appeared, changed or went away.</summary>
-public sealed record CameraChange(Camera? Previous, Camera Current);
+public enum CameraChangeKind { Connected, Disconnected, StatusChange }
+
+/// <summary>A camera appeared, changed or went away (published on the event hub).</summary>
+public sealed record CameraChange(Camera? Previous, Camera Current) : ApplianceEvent
+{
+    public override string? Device => Current.Device;
+
+    /// <summary>Connected: now CONNECTED and was not; Disconnected: now DISCONNECTED and was not; else a status change
+    /// (ERROR, or a change of name, modes or resolution of a camera whose status stayed).</summary>
+    public CameraChangeKind Kind =>
+        Current.IsConnected && Previous?.IsConnected != true ? CameraChangeKind.Connected
+        : Current.Status == CameraStatus.Disconnected && Previous?.Status != CameraStatus.Disconnected ? CameraChangeKind.Disconnected
+        : CameraChangeKind.StatusChange;
+}
 
 /// <summary>
 /// The single source of truth about cameras. Discovery and the virtual-camera source write it;
-/// everything else (API, MediaMTX paths, recordings, LEDs) reads it or listens to <see cref="Changed"/>.
+/// everything else (API, MediaMTX paths, recordings, LEDs) reads it or follows its
+/// <see cref="CameraChange"/> events on the hub.
 /// </summary>
-public sealed class CameraRegistry
+public sealed class CameraRegistry(EventHub events)
 {
     private readonly Lock _gate = new();
     private Dictionary<string, Camera> _cameras = new(StringComparer.Ordinal);
-
-    public event Action<CameraChange>? Changed;
 
     public IReadOnlyList<Camera> All
     {
@@ -32,7 +45,7 @@ public sealed class CameraRegistry
         }
     }
 
-    /// <summary>Adds or replaces a camera; raises <see cref="Changed"/> when something a client can see changed.</summary>
+    /// <summary>Adds or replaces a camera; publishes a <see cref="CameraChange"/> when something a client can see changed.</summary>
     public void Set(Camera camera)
     {
         Camera? previous;
@@ -46,8 +59,9 @@ public sealed class CameraRegistry
                 foreach (var stale in next.Values.Where(c => c.Device != camera.Device && !c.IsConnected && c.Identity == camera.Identity).ToList())
                     next.Remove(stale.Device);
             _cameras = next;
+            // Published under the lock, so two changes of one camera reach the hub in the order they were made.
+            events.Publish(new CameraChange(previous, camera));
         }
-        Changed?.Invoke(new CameraChange(previous, camera));
     }
 
     public void MarkDisconnected(string device)

@@ -33,8 +33,10 @@ public sealed class ServerSection
     public int MaxMessageSize { get; set; } = 1024 * 1024;
     public double PingInterval { get; set; } = 30;
     public double PingTimeout { get; set; } = 10;
-    /// <summary>Frames waiting for a slow client; past this, notifications are dropped and a client owed replies is cut off.</summary>
+    /// <summary>Replies waiting for a client that does not read; past this it is cut off.</summary>
     public int SendQueueCapacity { get; set; } = 256;
+    /// <summary>Notifications waiting for a client; past this it loses notifications (counted), nobody else waits.</summary>
+    public int NotificationQueueCapacity { get; set; } = 1024;
     public double ShutdownTimeout { get; set; } = 10;
     /// <summary>Host put into stream URLs; empty = the host the client connected to.</summary>
     public string PublicHost { get; set; } = "";
@@ -71,6 +73,8 @@ public sealed class MediaMtxSection
     public double BackoffBaseMultiplier { get; set; } = 2;
     public double BackoffJitterRange { get; set; } = 0.2;
     public double StreamReadinessTimeout { get; set; } = 15;
+    /// <summary>Seconds between path listings that follow stream readiness and readers (stream_status_update).</summary>
+    public double StreamStatusInterval { get; set; } = 2;
 }
 
 public sealed class CameraSection

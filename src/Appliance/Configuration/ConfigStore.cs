@@ -15,6 +15,9 @@ public sealed record ConfigChange(ApplianceConfig Previous, ApplianceConfig Curr
 /// </summary>
 public sealed class ConfigStore : IDisposable
 {
+    /// <summary>The health component the host reports the config file's state under (failed while an edit is rejected).</summary>
+    public const string HealthComponent = "config";
+
     // Keys (or key prefixes ending in '.' or '_') whose new values subsystems pick up without a restart.
     private static readonly string[] LiveKeys =
     [
@@ -22,7 +25,7 @@ public sealed class ConfigStore : IDisposable
         "storage.warn_percent", "storage.block_percent", "storage.retention_", "storage.max_", "storage.min_free_mb", "storage.cleanup_interval",
         "gpio.", "snapshots.format", "snapshots.quality", "snapshots.max_", "recording.format", "recording.segment_duration",
         "recording.max_duration", "recording.progress_interval", "ffmpeg.max_concurrent", "ffmpeg.snapshot_", "ffmpeg.recording_",
-        "ffmpeg.process_", "mediamtx.request_timeout", "server.public_host",
+        "ffmpeg.process_", "mediamtx.request_timeout", "mediamtx.stream_status_interval", "mediamtx.health_check_interval", "server.public_host",
     ];
 
     private readonly ILogger _log;
@@ -52,6 +55,22 @@ public sealed class ConfigStore : IDisposable
 
     /// <summary>Raised when an edit was rejected, with the problems.</summary>
     public event Action<IReadOnlyList<ConfigProblem>>? Rejected;
+
+    /// <summary>Raised after every reload that found a valid file, changed or not (an edit that was
+    /// rejected and then reverted to the running config is accepted again, with nothing changed).</summary>
+    public event Action? Accepted;
+
+    /// <summary>Reports the file's state to <paramref name="health"/> as <see cref="HealthComponent"/>: running, or
+    /// failed while the last edit is rejected (the running config is kept, but the file on disk would not
+    /// start the service). Any valid reload, even one that changes nothing, clears it.</summary>
+    public void ReportHealth(Health.HealthRegistry health)
+    {
+        var source = Path ?? "defaults";
+        health.Report(HealthComponent, Health.ComponentState.Running, source);
+        Rejected += problems => health.Report(HealthComponent, Health.ComponentState.Failed,
+            $"edit rejected, running the previous config: {(problems.Count > 0 ? problems[0].ToString() : "invalid")}" + (problems.Count > 1 ? $" (+{problems.Count - 1} more)" : ""));
+        Accepted += () => health.Report(HealthComponent, Health.ComponentState.Running, source);
+    }
 
     public void Watch()
     {
@@ -92,18 +111,22 @@ public sealed class ConfigStore : IDisposable
             return null;
         }
 
-        ConfigChange change;
+        ConfigChange? change = null;
         lock (_gate)
         {
             var previous = _current;
             var changed = Diff(previous, result.Config!);
-            if (changed.Count == 0) return null;
-            var applied = changed.Where(IsLive).ToList();
-            var restart = changed.Where(k => !IsLive(k)).ToList();
-            foreach (var k in restart) if (!_pendingRestart.Contains(k)) _pendingRestart.Add(k);
-            _current = result.Config!;
-            change = new ConfigChange(previous, _current, applied, restart);
+            if (changed.Count > 0)
+            {
+                var applied = changed.Where(IsLive).ToList();
+                var restart = changed.Where(k => !IsLive(k)).ToList();
+                foreach (var k in restart) if (!_pendingRestart.Contains(k)) _pendingRestart.Add(k);
+                _current = result.Config!;
+                change = new ConfigChange(previous, _current, applied, restart);
+            }
         }
+        Accepted?.Invoke();
+        if (change is null) return null;
         if (change.AppliedKeys.Count > 0) _log.LogInformation("Config reloaded; applied: {Keys}", string.Join(", ", change.AppliedKeys));
         if (change.RestartKeys.Count > 0) _log.LogWarning("Config changed keys that need a restart to take effect: {Keys}", string.Join(", ", change.RestartKeys));
         Changed?.Invoke(change);

@@ -28,6 +28,7 @@ public static class ConfigValidator
         v.Range("server.ping_interval", s.PingInterval, 1, 3600);
         v.Range("server.ping_timeout", s.PingTimeout, 1, 3600);
         v.Range("server.send_queue_capacity", s.SendQueueCapacity, 8, 100_000);
+        v.Range("server.notification_queue_capacity", s.NotificationQueueCapacity, 8, 100_000);
         v.Range("server.shutdown_timeout", s.ShutdownTimeout, 1, 300);
 
         var sec = c.Security;
@@ -55,6 +56,7 @@ public static class ConfigValidator
         v.That("mediamtx.api_password", m.ApiPassword.Length == 0 ? "\"\"" : "(set)", m.ApiUsername.Length > 0 || m.ApiPassword.Length == 0, "is set but mediamtx.api_username is empty");
         v.Range("mediamtx.request_timeout", m.RequestTimeout, 0.1, 120);
         v.Range("mediamtx.health_check_interval", m.HealthCheckInterval, 0.1, 3600);
+        v.Range("mediamtx.stream_status_interval", m.StreamStatusInterval, 0.2, 3600);
         v.Range("mediamtx.health_failure_threshold", m.HealthFailureThreshold, 1, 1000);
         v.Range("mediamtx.health_circuit_breaker_timeout", m.HealthCircuitBreakerTimeout, 0.5, 3600);
         v.Range("mediamtx.health_max_backoff_interval", m.HealthMaxBackoffInterval, 0.1, 3600);

@@ -53,7 +53,7 @@ public sealed partial class GpioService
         var plan = _actions.Plan(press.Button, press.Kind);
         _log.LogInformation("Button {Button}: {Press} press ({Origin}) -> {Action} {Devices}", plan.Button, plan.PressName, press.Origin,
             plan.Action, string.Join(", ", plan.Devices));
-        Pressed?.Invoke(plan);
+        _events.Publish(new ButtonPressed(plan, press.Origin));
         var outcomes = await _actions.ExecuteAsync(plan, _stop.Token);
         foreach (var failed in outcomes.Where(o => !o.Success))
             _log.LogWarning("Button {Button}: {Action} on {Device} failed: {Error}", plan.Button, plan.Action, failed.Device, failed.Error);

@@ -1,10 +1,10 @@
 using System.Threading.Channels;
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Health;
 using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
-using Appliance.Rpc;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Gpio;
@@ -12,9 +12,13 @@ namespace Appliance.Gpio;
 /// <summary>More presses are waiting than the button queue holds.</summary>
 public sealed class ButtonBusyException(string message) : Exception(message);
 
+/// <summary>A button press was decided, before its action runs (published on the event hub).</summary>
+/// <param name="Origin">"gpio" (the physical button) or "press_button".</param>
+public sealed record ButtonPressed(ButtonPlan Plan, string Origin) : ApplianceEvent;
+
 /// <summary>
 /// The GPIO subsystem: the status, recording and activity LEDs and the snapshot button of the
-/// board selected by gpio.board. The LEDs follow events (health, cameras, config, recordings,
+/// board selected by gpio.board. The LEDs follow the event hub (health, cameras, recordings,
 /// snapshots); presses, physical or from press_button, go through one queue and run one at a time
 /// off the line's event thread, so neither the RPC server nor libgpiod ever waits on FFmpeg.
 /// Without GPIO (gpio.enabled = false, a board without pins, a missing or busy chip) everything
@@ -27,6 +31,7 @@ public sealed partial class GpioService : IDisposable
 
     private readonly ConfigStore _config;
     private readonly HealthRegistry _health;
+    private readonly EventHub _events;
     private readonly IButtonActions _actions;
     private readonly IGpioChipOpener _chips;
     private readonly ILogger _log;
@@ -35,6 +40,8 @@ public sealed partial class GpioService : IDisposable
     private readonly Led _statusLed;
     private readonly Led _recordingLed;
     private readonly Led _activityLed;
+    private readonly HashSet<string> _recordings = new(StringComparer.Ordinal);
+    private readonly IDisposable _subscription;
     private readonly Channel<PendingPress> _presses = Channel.CreateBounded<PendingPress>(new BoundedChannelOptions(4) { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
@@ -44,38 +51,54 @@ public sealed partial class GpioService : IDisposable
     private (StatusPattern, string)? _shownStatus;
     private Task? _worker;
 
-    public GpioService(ConfigStore config, HealthRegistry health, CameraRegistry cameras, IButtonActions actions, IGpioChipOpener chips,
-        ILogger<GpioService> log, TimeProvider? time = null)
+    public GpioService(ConfigStore config, HealthRegistry health, CameraRegistry cameras, EventHub events, IButtonActions actions,
+        IGpioChipOpener chips, ILogger<GpioService> log, TimeProvider? time = null)
     {
         _config = config;
         _health = health;
+        _events = events;
         _actions = actions;
         _chips = chips;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _status = new StatusWatcher(health, cameras, config);
+        _status = new StatusWatcher(events, health, cameras);
         _statusLed = new Led(_time);
         _recordingLed = new Led(_time);
         _activityLed = new Led(_time);
+        _subscription = events.Subscribe(nameof(GpioService), OnEvent);
     }
-
-    /// <summary>A press was decided (before it runs): the notifier sends button_pressed.</summary>
-    public event Action<ButtonPlan>? Pressed;
 
     public (StatusPattern Pattern, string Reason) Status => _status.Current;
     public bool StatusLedOn => _statusLed.IsOn;
     public bool RecordingLedOn => _recordingLed.IsOn;
 
-    /// <summary>The host's wiring: real button actions on SnapshotTaker/Recorder, libgpiod, the notifier, LED inputs.</summary>
-    public static GpioService Create(ConfigStore config, HealthRegistry health, CameraRegistry cameras, SnapshotTaker snapshots,
-        Recorder recorder, ConnectionRegistry connections, ILoggerFactory loggers)
+    /// <summary>The host's wiring: real button actions on SnapshotTaker/Recorder, and libgpiod.</summary>
+    public static GpioService Create(ConfigStore config, HealthRegistry health, CameraRegistry cameras, EventHub events, SnapshotTaker snapshots,
+        Recorder recorder, ILoggerFactory loggers)
     {
         var actions = new ButtonActions(config, cameras, snapshots, recorder, loggers.CreateLogger<ButtonActions>());
-        var gpio = new GpioService(config, health, cameras, actions, new LibGpiodChipOpener(), loggers.CreateLogger<GpioService>());
-        new ButtonNotifier(connections).Attach(gpio, snapshots);
-        recorder.Changed += _ => gpio.RecordingChanged(recorder.ActiveSessions.Count > 0);
-        snapshots.Taken += _ => gpio.SnapshotTaken();
-        return gpio;
+        return new GpioService(config, health, cameras, events, actions, new LibGpiodChipOpener(), loggers.CreateLogger<GpioService>());
+    }
+
+    // The recording LED and the activity flash follow the hub's recording and snapshot events.
+    private void OnEvent(ApplianceEvent e)
+    {
+        switch (e)
+        {
+            case RecordingEvent r:
+                bool any;
+                lock (_gate)
+                {
+                    if (r.Status == "STARTED") _recordings.Add(r.Session.SessionId);
+                    else _recordings.Remove(r.Session.SessionId);
+                    any = _recordings.Count > 0;
+                }
+                RecordingChanged(any);
+                break;
+            case Media.Snapshots.SnapshotTaken:
+                SnapshotTaken();
+                break;
+        }
     }
 
     public void Start()
@@ -136,6 +159,7 @@ public sealed partial class GpioService : IDisposable
     public void Dispose()
     {
         _stop.Cancel();
+        _subscription.Dispose();
         _status.Changed -= ShowStatus;
         _config.Changed -= OnConfigChanged;
         _presses.Writer.TryComplete();

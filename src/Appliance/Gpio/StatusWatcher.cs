@@ -1,35 +1,36 @@
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Health;
 using Appliance.MediaMtx;
 
 namespace Appliance.Gpio;
 
 /// <summary>
-/// Keeps <see cref="StatusInputs"/> current by listening to the subsystems' own events (health
-/// reports, camera changes, config reloads and rejections); nothing is polled. <see cref="Changed"/>
-/// fires when the decided pattern or its reason changes; listeners read <see cref="Current"/>, so a
-/// late invocation never shows a stale pattern.
+/// Keeps <see cref="StatusInputs"/> current from the event hub alone: health changes (which carry
+/// every component's state, including "config" when an edit was rejected and "storage" when the
+/// disk is critical) and camera changes; nothing is polled. <see cref="Changed"/> fires when the
+/// decided pattern or its reason changes; listeners read <see cref="Current"/>, so a late invocation
+/// never shows a stale pattern.
 /// </summary>
 public sealed class StatusWatcher : IDisposable
 {
-    private readonly HealthRegistry _health;
-    private readonly CameraRegistry _cameras;
-    private readonly ConfigStore _config;
+    private readonly IDisposable _subscription;
     private readonly Lock _gate = new();
-    private string? _configRejected;
+    private readonly Dictionary<string, bool> _connected = new(StringComparer.Ordinal);
+    private IReadOnlyList<ComponentHealth> _components = [];
     private UpdateIndicator _update;
     private (StatusPattern Pattern, string Reason) _current = (StatusPattern.Starting, "starting");
 
-    public StatusWatcher(HealthRegistry health, CameraRegistry cameras, ConfigStore config)
+    public StatusWatcher(EventHub events, HealthRegistry health, CameraRegistry cameras)
     {
-        _health = health;
-        _cameras = cameras;
-        _config = config;
-        health.Changed += OnHealth;
-        cameras.Changed += OnCamera;
-        config.Rejected += OnRejected;
-        config.Changed += OnAccepted;
+        // Every change from now on, and what is true already (the watcher may start after the first events went by).
+        _subscription = events.Subscribe(nameof(StatusWatcher), OnEvent);
+        lock (_gate)
+        {
+            _components = health.Snapshot();
+            foreach (var c in cameras.All) _connected.TryAdd(c.Device, c.IsConnected);
+        }
         Recompute();
     }
 
@@ -43,22 +44,19 @@ public sealed class StatusWatcher : IDisposable
         Recompute();
     }
 
-    private void OnHealth(ComponentHealth c)
+    private void OnEvent(ApplianceEvent e)
     {
-        if (c.Name != GpioService.Component) Recompute(); // our own report never changes the decision
-    }
-
-    private void OnCamera(CameraChange _) => Recompute();
-
-    private void OnRejected(IReadOnlyList<ConfigProblem> problems)
-    {
-        lock (_gate) _configRejected = problems.Count > 0 ? problems[0].ToString() : "invalid";
-        Recompute();
-    }
-
-    private void OnAccepted(ConfigChange _)
-    {
-        lock (_gate) _configRejected = null;
+        switch (e)
+        {
+            case HealthChanged h when h.Cause.Name != GpioService.Component: // our own report never changes the decision
+                lock (_gate) _components = h.Components;
+                break;
+            case CameraChange c:
+                lock (_gate) _connected[c.Current.Device] = c.Current.IsConnected;
+                break;
+            default:
+                return;
+        }
         Recompute();
     }
 
@@ -66,12 +64,14 @@ public sealed class StatusWatcher : IDisposable
     {
         lock (_gate)
         {
-            var server = _health.Get("websocket_server")?.State;
+            var byName = _components.ToDictionary(c => c.Name, StringComparer.Ordinal);
+            var server = byName.GetValueOrDefault("websocket_server")?.State;
+            var config = byName.GetValueOrDefault(ConfigStore.HealthComponent);
             var inputs = new StatusInputs(server == ComponentState.Running, server == ComponentState.Stopped,
-                _health.Get(MediaMtxHealthMonitor.Component)?.State,
-                _cameras.All.Count(c => c.IsConnected),
-                [.. _health.Snapshot().Where(c => c.State == ComponentState.Failed && c.Name != GpioService.Component).Select(c => c.Name)],
-                _configRejected, _update);
+                byName.GetValueOrDefault(MediaMtxHealthMonitor.Component)?.State,
+                _connected.Values.Count(connected => connected),
+                [.. _components.Where(c => c.State == ComponentState.Failed && c.Name is not GpioService.Component and not ConfigStore.HealthComponent).Select(c => c.Name)],
+                config?.State == ComponentState.Failed ? config.Detail : null, _update);
             var next = StatusDecider.Decide(inputs);
             if (next == _current) return;
             _current = next;
@@ -79,11 +79,5 @@ public sealed class StatusWatcher : IDisposable
         Changed?.Invoke();
     }
 
-    public void Dispose()
-    {
-        _health.Changed -= OnHealth;
-        _cameras.Changed -= OnCamera;
-        _config.Rejected -= OnRejected;
-        _config.Changed -= OnAccepted;
-    }
+    public void Dispose() => _subscription.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Health;
 using Appliance.Media.Process;
 using Appliance.Media.Recordings;
@@ -34,10 +35,13 @@ public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, IC
 /// </summary>
 public sealed class ApplianceHost : IAsyncDisposable
 {
-    private ApplianceHost(WebApplication app, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
+    private ApplianceHost(WebApplication app, EventHub events, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
         HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
-        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder)
+        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder,
+        StorageMonitor storage)
     {
+        Events = events;
+        Storage = storage;
         Snapshots = snapshots;
         Recorder = recorder;
         MediaMtx = mediaMtx;
@@ -55,6 +59,8 @@ public sealed class ApplianceHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+    public EventHub Events { get; }
+    public StorageMonitor Storage { get; }
     public ConfigStore Config { get; }
     public RpcMetrics Metrics { get; }
     public ConnectionRegistry Connections { get; }
@@ -101,29 +107,31 @@ public sealed class ApplianceHost : IAsyncDisposable
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
 
-        // Core state
+        // Core state. Every change anywhere is published once on the event hub; the faces (notifications,
+        // LEDs, systemd STATUS=) and the subsystems that react to each other read it from there.
+        var events = new EventHub(loggers.CreateLogger<EventHub>());
         var config = new ConfigStore(initial, configPath, loggers.CreateLogger<ConfigStore>());
         config.Changed += change => levels.Level = LogLevelSwitch.Parse(change.Current.Logging.Level);
-        var health = new HealthRegistry();
-        health.Report("config", ComponentState.Running, configPath ?? "defaults");
+        var health = new HealthRegistry(events);
+        config.ReportHealth(health);
 
         // Cameras: the registry is the single source of truth; discovery keeps it in step with /dev.
-        var cameras = new CameraRegistry();
-        var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(), health,
+        var cameras = new CameraRegistry(events);
+        var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(), health, events,
             loggers.CreateLogger<CameraDiscovery>(), overrides.DevDirectory ?? "/dev");
 
         // MediaMTX: one client (timeout + circuit breaker), the path reconciler, the health monitor.
         MediaMtxHealthMonitor? monitor = null;
         var mediaMtx = new MediaMtxClient(config, (state, reason) => monitor?.OnCircuitChange(state, reason));
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
-        monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, loggers.CreateLogger<MediaMtxHealthMonitor>());
+        monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
 
         // Media: FFmpeg jobs under one concurrency cap, children tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
         var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
-        var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, loggers.CreateLogger<SnapshotTaker>());
-        var recorder = new Recorder(config, cameras, mediaMtx, ffmpeg, loggers.CreateLogger<Recorder>());
+        var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
+        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>());
 
         // Security
         var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
@@ -135,15 +143,16 @@ public sealed class ApplianceHost : IAsyncDisposable
         var connections = new ConnectionRegistry(metrics);
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
-        new SystemMethods(config, health, metrics, new ProcessStats(), methods).Register();
+        new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections).Register();
         var cameraMethods = new CameraMethods(cameras, config, mediaMtx, recorder);
         cameraMethods.Register(methods);
         new MediaMethods(cameraMethods, snapshots, recorder).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
+        new EventMethods(connections, cameras).Register(methods);
         // GPIO (Gpio/, issue 6): LEDs follow health, cameras, recordings and snapshots; the snapshot button
         // (or the admin method press_button) acts through SnapshotTaker/Recorder. Lines open now, so the
         // status LED blinks "starting" while cameras are scanned; they are released (LEDs dark) at exit.
-        var gpio = Appliance.Gpio.GpioService.Create(config, health, cameras, snapshots, recorder, connections, loggers);
+        var gpio = Appliance.Gpio.GpioService.Create(config, health, cameras, events, snapshots, recorder, loggers);
         new GpioMethods(gpio).Register(methods);
         gpio.Start();
         app.Lifetime.ApplicationStopped.Register(gpio.Dispose);
@@ -152,14 +161,20 @@ public sealed class ApplianceHost : IAsyncDisposable
         var catalog = new FileCatalog(config, recorder, new MediaProbe(() => config.Current.Ffmpeg.FfprobePath, loggers.CreateLogger<MediaProbe>()));
         var retention = new RetentionSweeper(config, catalog, new RetentionPolicyStore(config, loggers.CreateLogger<RetentionPolicyStore>()), loggers.CreateLogger<RetentionSweeper>());
         var storageGuard = new StorageGuard(config, catalog);
+        var storage = new StorageMonitor(storageGuard, health, loggers.CreateLogger<StorageMonitor>());
         recorder.BeforeStart = () =>
         {
             try { storageGuard.EnsureCanRecord(); }
-            catch (RpcException e) { throw new RecordingRefusedException(e.Code, e.Message); }
+            catch (InsufficientStorageException e)
+            {
+                storage.Observe(e.State);
+                throw new RecordingRefusedException(RpcErrorCode.InsufficientStorage, e.Message);
+            }
         };
         recorder.KeepRecording = async ct =>
         {
             var state = storageGuard.Check();
+            storage.Observe(state);
             var minFree = (long)(config.Current.Storage.MinFreeMb * 1024 * 1024);
             if (state.Level != StorageLevel.Critical && state.Disk.Available >= minFree) return true;
             // Enough free to be back under block_percent and above min_free_mb: oldest finished files go first.
@@ -170,7 +185,9 @@ public sealed class ApplianceHost : IAsyncDisposable
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
         FileDownloadEndpoints.Map(app, catalog, authenticator);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
+        app.Lifetime.ApplicationStarted.Register(storage.Start);
         app.Lifetime.ApplicationStopping.Register(retention.Dispose);
+        app.Lifetime.ApplicationStopping.Register(storage.Dispose);
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
         config.Changed += change =>
@@ -179,10 +196,11 @@ public sealed class ApplianceHost : IAsyncDisposable
                 foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
         };
         var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
-        new CameraStatusNotifier(cameras, connections, config).Start();
-        new RecordingStatusNotifier(recorder, connections).Start();
+        new EventNotifier(connections, config).Attach(events);
+        // Cancelled by the shutdown sequence below once the last notifications are queued: then clients get 1001.
+        var goAway = new CancellationTokenSource();
         var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator,
-            loggers.CreateLogger<WebSocketEndpoint>(), app.Lifetime.ApplicationStopping);
+            loggers.CreateLogger<WebSocketEndpoint>(), goAway.Token);
 
         // HTTP surface
         app.UseWebSockets();
@@ -190,7 +208,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         HealthEndpoints.Map(app, health);
 
         // systemd and lifecycle
-        var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), health, connections,
+        var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), events, health,
             app.Lifetime, loggers.CreateLogger<SystemdNotifications>());
         var log = loggers.CreateLogger<ApplianceHost>();
         health.Report("websocket_server", ComponentState.Starting, "binding");
@@ -198,30 +216,39 @@ public sealed class ApplianceHost : IAsyncDisposable
         {
             var addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
             health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
+            events.Publish(new ServiceLifecycleEvent(Started: true, AppInfo.Version, AppInfo.Uptime));
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
             if (overrides.WatchConfig) config.Watch();
             monitor.Start();
         });
+        // The shutdown sequence, in this order: tell everyone (LEDs dark, system.shutdown), finalise the
+        // recordings (their STOPPED notifications still reach the clients), let the hub deliver what is
+        // queued, and only then close the connections with 1001.
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             health.Report("websocket_server", ComponentState.Stopped, "shutting down");
+            events.Publish(new ServiceLifecycleEvent(Started: false, AppInfo.Version, AppInfo.Uptime));
             // Recordings are finalised (trailer written) before the process goes; then no child is left.
-            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, server.ShutdownTimeout - 2)));
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, server.ShutdownTimeout - 3)));
             try
             {
                 recorder.StopAllAsync(stopping.Token).GetAwaiter().GetResult();
                 children.StopAllAsync(stopping.Token).GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) { }
+            events.Flush(TimeSpan.FromSeconds(1));
+            goAway.Cancel();
         });
-        systemd.Start($"JSON-RPC on port {(portOverride ?? server.Port)}{server.WebsocketPath}");
+        systemd.Start();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             monitor.Dispose();
             mediaMtx.Dispose();
             discovery.Dispose();
+            goAway.Dispose();
         });
-        return new ApplianceHost(app, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor, reconciler, snapshots, recorder);
+        return new ApplianceHost(app, events, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor,
+            reconciler, snapshots, recorder, storage);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>
@@ -254,5 +281,6 @@ public sealed class ApplianceHost : IAsyncDisposable
         Config.Dispose();
         Systemd.Dispose();
         await App.DisposeAsync();
+        Events.Dispose();
     }
 }

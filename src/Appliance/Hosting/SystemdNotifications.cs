@@ -1,5 +1,8 @@
+using System.Globalization;
+using Appliance.Cameras;
+using Appliance.Events;
 using Appliance.Health;
-using Appliance.Rpc;
+using Appliance.Media.Recordings;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
@@ -10,78 +13,116 @@ namespace Appliance.Hosting;
 /// Talks to systemd over NOTIFY_SOCKET: READY=1 once Kestrel has bound its listeners (the host
 /// fires ApplicationStarted only after that), STATUS= lines saying what the service is doing,
 /// WATCHDOG=1 at half of WATCHDOG_USEC while the service is alive, STOPPING=1 on shutdown.
-/// The package's SystemdLifetime only switches on when the parent process is systemd itself;
+/// STATUS= follows the event hub (health, cameras, recordings): it changes when they do, nothing is
+/// polled. The package's SystemdLifetime only switches on when the parent process is systemd itself;
 /// using its notifier directly keeps the protocol testable with any NOTIFY_SOCKET.
 /// </summary>
-public sealed class SystemdNotifications(ISystemdNotifier notifier, HealthRegistry health, ConnectionRegistry connections,
-    IHostApplicationLifetime lifetime, ILogger<SystemdNotifications> log, Func<bool>? livenessCheck = null) : IDisposable
+public sealed class SystemdNotifications : IDisposable
 {
+    private readonly ISystemdNotifier _notifier;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger _log;
+    private readonly Func<bool>? _livenessCheck;
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, bool> _cameras = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _recordings = new(StringComparer.Ordinal);
+    private readonly IDisposable _subscription;
+    private string _overall;
+    private string _reason;
     private string _lastStatus = "";
+    private bool _ready;
     private Task? _loop;
 
-    public bool Enabled => notifier.IsEnabled;
+    public SystemdNotifications(ISystemdNotifier notifier, EventHub events, HealthRegistry health, IHostApplicationLifetime lifetime,
+        ILogger<SystemdNotifications> log, Func<bool>? livenessCheck = null)
+    {
+        _notifier = notifier;
+        _lifetime = lifetime;
+        _log = log;
+        _livenessCheck = livenessCheck;
+        var all = health.Snapshot();
+        (_overall, _reason) = (HealthRegistry.Overall(all), HealthRegistry.Reason(all));
+        _subscription = events.Subscribe(nameof(SystemdNotifications), OnEvent);
+    }
+
+    public bool Enabled => _notifier.IsEnabled;
+
+    /// <summary>The STATUS= text now, e.g. "healthy: 1 camera(s), 0 recording(s); all components running".</summary>
+    public string Describe()
+    {
+        lock (_gate)
+        {
+            var cameras = _cameras.Values.Count(c => c);
+            return string.Create(CultureInfo.InvariantCulture, $"{_overall}: {cameras} camera(s), {_recordings.Count} recording(s); {_reason}");
+        }
+    }
 
     /// <summary>The interval systemd expects pings at, from WATCHDOG_USEC (and WATCHDOG_PID, when set, naming us).</summary>
     public static TimeSpan? WatchdogInterval()
     {
         var usec = Environment.GetEnvironmentVariable("WATCHDOG_USEC");
         var pid = Environment.GetEnvironmentVariable("WATCHDOG_PID");
-        if (pid is not null && pid != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)) return null;
+        if (pid is not null && pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture)) return null;
         return long.TryParse(usec, out var us) && us > 0 ? TimeSpan.FromMicroseconds(us) : null;
     }
 
-    public void Status(string text)
+    public void Start()
     {
-        if (!notifier.IsEnabled || text == _lastStatus) return;
-        _lastStatus = text;
-        notifier.Notify(new ServiceState("STATUS=" + text));
-    }
-
-    public void Start(string listening)
-    {
-        if (!notifier.IsEnabled) return;
-        lifetime.ApplicationStarted.Register(() =>
+        if (!_notifier.IsEnabled) return;
+        _lifetime.ApplicationStarted.Register(() =>
         {
-            notifier.Notify(new ServiceState("READY=1\nSTATUS=" + Describe(listening)));
-            _lastStatus = Describe(listening);
-            _loop = Task.Run(() => LoopAsync(listening));
+            var status = Describe();
+            lock (_gate)
+            {
+                _ready = true;
+                _lastStatus = status;
+            }
+            _notifier.Notify(new ServiceState("READY=1\nSTATUS=" + status));
+            _loop = Task.Run(WatchdogAsync);
         });
-        lifetime.ApplicationStopping.Register(() =>
+        _lifetime.ApplicationStopping.Register(() =>
         {
+            lock (_gate) _ready = false; // no STATUS= after STOPPING=1
             _stop.Cancel();
-            notifier.Notify(new ServiceState("STOPPING=1\nSTATUS=Stopping: closing connections"));
+            _notifier.Notify(new ServiceState("STOPPING=1\nSTATUS=Stopping: finishing recordings, closing connections"));
         });
     }
 
-    private string Describe(string listening) =>
-        $"Serving {listening}; {connections.Count} client(s); {health.Overall()}";
-
-    private async Task LoopAsync(string listening)
+    private void OnEvent(ApplianceEvent e)
     {
-        var watchdog = WatchdogInterval();
-        // Ping at half the watchdog interval; refresh STATUS at least every few seconds.
-        var period = watchdog is { } w ? TimeSpan.FromTicks(Math.Max(w.Ticks / 2, TimeSpan.FromMilliseconds(50).Ticks)) : TimeSpan.FromSeconds(5);
-        if (period > TimeSpan.FromSeconds(5)) period = TimeSpan.FromSeconds(5);
-        var nextPing = DateTime.UtcNow;
+        lock (_gate)
+        {
+            switch (e)
+            {
+                case HealthChanged h: (_overall, _reason) = (h.Overall, h.Reason); break;
+                case CameraChange c: _cameras[c.Current.Device] = c.Current.IsConnected; break;
+                case RecordingEvent r when r.Status == "STARTED": _recordings.Add(r.Session.SessionId); break;
+                case RecordingEvent r: _recordings.Remove(r.Session.SessionId); break;
+                default: return;
+            }
+        }
+        var status = Describe();
+        lock (_gate)
+        {
+            if (!_ready || !_notifier.IsEnabled || status == _lastStatus) return;
+            _lastStatus = status;
+        }
+        _notifier.Notify(new ServiceState("STATUS=" + status));
+    }
+
+    // Pings at half the watchdog interval while the liveness check passes (a hung loop stops them).
+    private async Task WatchdogAsync()
+    {
+        if (WatchdogInterval() is not { } interval) return;
+        var period = TimeSpan.FromTicks(Math.Max(interval.Ticks / 2, TimeSpan.FromMilliseconds(50).Ticks));
         using var timer = new PeriodicTimer(period);
         try
         {
             do
             {
-                Status(Describe(listening));
-                if (watchdog is { } interval && DateTime.UtcNow >= nextPing)
-                {
-                    if (livenessCheck?.Invoke() ?? true)
-                    {
-                        notifier.Notify(new ServiceState("WATCHDOG=1"));
-                        nextPing = DateTime.UtcNow + interval / 2;
-                    }
-                    else
-                    {
-                        log.LogError("Liveness check failed: withholding the watchdog ping so systemd restarts the service");
-                    }
-                }
+                if (_livenessCheck?.Invoke() ?? true) _notifier.Notify(new ServiceState("WATCHDOG=1"));
+                else _log.LogError("Liveness check failed: withholding the watchdog ping so systemd restarts the service");
             }
             while (await timer.WaitForNextTickAsync(_stop.Token));
         }
@@ -90,6 +131,7 @@ public sealed class SystemdNotifications(ISystemdNotifier notifier, HealthRegist
 
     public void Dispose()
     {
+        _subscription.Dispose();
         _stop.Cancel();
         _stop.Dispose();
     }

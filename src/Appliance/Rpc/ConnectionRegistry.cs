@@ -1,40 +1,46 @@
-using System.Collections.Concurrent;
+using System.Collections.Immutable;
 
 namespace Appliance.Rpc;
 
 /// <summary>The live WebSocket clients. Notifications are serialized once by the caller and the
-/// same bytes are queued to every client; a client whose queue is full loses that notification.</summary>
+/// same bytes are queued to every client; a client whose queue is full loses that notification
+/// (counted for it and in get_metrics).</summary>
 public sealed class ConnectionRegistry(RpcMetrics metrics)
 {
-    private readonly ConcurrentDictionary<string, RpcConnection> _connections = new(StringComparer.Ordinal);
+    // Copy-on-write: connections come and go rarely, every event walks the list. A plain array walk
+    // takes no lock and allocates nothing (ConcurrentDictionary.Values copies the whole set each time).
+    private ImmutableArray<RpcConnection> _connections = [];
 
-    public int Count => _connections.Count;
-    public IEnumerable<RpcConnection> All => _connections.Values;
+    public int Count => _connections.Length;
+    public ImmutableArray<RpcConnection> All => _connections;
 
     public void Add(RpcConnection connection)
     {
-        _connections[connection.Id] = connection;
+        ImmutableInterlocked.Update(ref _connections, list => list.Add(connection));
         metrics.ConnectionOpened();
     }
 
     public void Remove(RpcConnection connection)
     {
-        if (_connections.TryRemove(connection.Id, out _)) metrics.ConnectionClosed();
+        var removed = false;
+        ImmutableInterlocked.Update(ref _connections, list =>
+        {
+            var next = list.Remove(connection);
+            removed = next.Length != list.Length;
+            return next;
+        });
+        if (removed) metrics.ConnectionClosed();
     }
 
     /// <summary>Queues an already-serialized notification to one client; false (and counted) when it was dropped.</summary>
     public bool Send(RpcConnection connection, byte[] frame)
     {
-        if (connection.TrySendNotification(new OutboundFrame(frame, frame.Length, Pooled: false))) return true;
+        if (connection.TrySendNotification(new OutboundFrame(frame, frame.Length, Pooled: false)))
+        {
+            metrics.NotificationSent();
+            return true;
+        }
         metrics.NotificationDropped();
         return false;
-    }
-
-    /// <summary>Queues a notification to every authenticated client (unauthenticated ones get none).</summary>
-    public void SendToAuthenticated(byte[] frame)
-    {
-        var now = DateTimeOffset.UtcNow;
-        foreach (var client in _connections.Values)
-            if (client.CurrentRole(now) != Security.Role.None) Send(client, frame);
     }
 }

@@ -16,6 +16,9 @@ public sealed class RpcCall(RpcConnection connection, string method, JsonElement
     /// <summary>Role this call runs with (the connection's, or the one an auth_token in params gave).</summary>
     public Security.Role Role { get; internal set; }
 
+    /// <summary>The credential an <c>auth_token</c> in this call's params carried (validated), if any.</summary>
+    public Security.AuthResult? CallCredential { get; internal set; }
+
     public bool Has(string name) => parameters.ValueKind == JsonValueKind.Object && parameters.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
 
     public string? OptionalString(string name, int maxLength = 4096)

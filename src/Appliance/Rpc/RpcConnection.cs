@@ -8,7 +8,7 @@ namespace Appliance.Rpc;
 
 /// <summary>A frame waiting to be sent. Pooled frames go back to the pool once sent or dropped;
 /// shared notification frames (one buffer for every client) are not pooled.</summary>
-public readonly record struct OutboundFrame(byte[] Buffer, int Length, bool Pooled)
+public readonly record struct OutboundFrame(byte[] Buffer, int Length, bool Pooled, bool Notification = false)
 {
     public void Release()
     {
@@ -19,25 +19,33 @@ public readonly record struct OutboundFrame(byte[] Buffer, int Length, bool Pool
 /// <summary>
 /// One WebSocket client: its identity, the role bound to it, its rate limiter, and its bounded
 /// send queue. The queue is what keeps one slow client from growing memory or holding up
-/// others: notifications that do not fit are dropped (and counted); a client that does not
-/// read even its replies is cut off.
+/// others. Replies and notifications share one FIFO (so they go out in the order they were made)
+/// but each has its own budget: notifications past theirs are dropped (and counted), so a burst of
+/// them never crowds out a reply; a client that does not read even its replies is cut off.
 /// </summary>
 public sealed class RpcConnection : IDisposable
 {
     private static long _nextId;
     private readonly Channel<OutboundFrame> _queue;
+    private readonly int _replyCapacity;
+    private readonly int _notificationCapacity;
+    private int _queuedReplies;
+    private int _queuedNotifications;
     private readonly CancellationTokenSource _closed = new();
     private RateLimiter _limiter;
     private long _droppedNotifications;
     private volatile bool _sendingComplete;
+    private volatile Notifications.EventSubscription? _subscription;
 
-    public RpcConnection(IPAddress? remote, string requestHost, int queueCapacity, RateLimiter limiter)
+    public RpcConnection(IPAddress? remote, string requestHost, int replyCapacity, int notificationCapacity, RateLimiter limiter)
     {
+        _replyCapacity = replyCapacity;
+        _notificationCapacity = notificationCapacity;
         Id = "c" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Remote = remote;
         RequestHost = requestHost;
         _limiter = limiter;
-        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(queueCapacity)
+        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(replyCapacity + notificationCapacity)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -57,8 +65,30 @@ public sealed class RpcConnection : IDisposable
     public string? SessionId { get; private set; }
 
     public long DroppedNotifications => Interlocked.Read(ref _droppedNotifications);
+
+    /// <summary>Frames waiting to be sent; never more than the two budgets together.</summary>
+    public int QueuedFrames => _queue.Reader.Count;
+
+    /// <summary>Notifications waiting to be sent; never more than server.notification_queue_capacity.</summary>
+    public int QueuedNotifications => Volatile.Read(ref _queuedNotifications);
+
+    /// <summary>The topics chosen with subscribe_events; null while the connection never subscribed
+    /// (it then receives the v1 notifications only).</summary>
+    public Notifications.EventSubscription? Subscription
+    {
+        get => _subscription;
+        set => _subscription = value;
+    }
     public CancellationToken Closed => _closed.Token;
-    internal ChannelReader<OutboundFrame> Outbound => _queue.Reader;
+    /// <summary>The next frame to send, if any (the send loop; frees its place in the queue's budget).</summary>
+    internal bool TryTakeNext(out OutboundFrame frame)
+    {
+        if (!_queue.Reader.TryRead(out frame)) return false;
+        Interlocked.Decrement(ref frame.Notification ? ref _queuedNotifications : ref _queuedReplies);
+        return true;
+    }
+
+    internal ValueTask<bool> WaitToSendAsync(CancellationToken ct) => _queue.Reader.WaitToReadAsync(ct);
 
     public void Bind(AuthResult auth)
     {
@@ -82,7 +112,8 @@ public sealed class RpcConnection : IDisposable
     /// (A reply to a connection that is closing is dropped quietly.)</summary>
     public bool TrySendReply(OutboundFrame frame)
     {
-        if (_queue.Writer.TryWrite(frame)) return true;
+        if (Interlocked.Increment(ref _queuedReplies) <= _replyCapacity && _queue.Writer.TryWrite(frame with { Notification = false })) return true;
+        Interlocked.Decrement(ref _queuedReplies);
         frame.Release();
         return _sendingComplete;
     }
@@ -90,7 +121,8 @@ public sealed class RpcConnection : IDisposable
     /// <summary>Queues a notification, or drops it (counted) when the client is behind.</summary>
     public bool TrySendNotification(OutboundFrame frame)
     {
-        if (_queue.Writer.TryWrite(frame)) return true;
+        if (Interlocked.Increment(ref _queuedNotifications) <= _notificationCapacity && _queue.Writer.TryWrite(frame with { Notification = true })) return true;
+        Interlocked.Decrement(ref _queuedNotifications);
         frame.Release();
         if (_sendingComplete) return true;
         Interlocked.Increment(ref _droppedNotifications);
@@ -113,7 +145,7 @@ public sealed class RpcConnection : IDisposable
     public void Dispose()
     {
         Close();
-        while (_queue.Reader.TryRead(out var frame)) frame.Release();
+        while (TryTakeNext(out var frame)) frame.Release();
         _limiter.Dispose();
         _closed.Dispose();
     }

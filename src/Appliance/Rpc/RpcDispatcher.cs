@@ -131,6 +131,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
                 var result = authenticator.Authenticate(token);
                 if (!result.Ok) return Finish(RpcErrorCode.AuthRequired, $"Authentication failed: {result.Error}", null, null);
                 if (result.Role > role) role = result.Role;
+                call.CallCredential = result;
             }
             if (role == Role.None)
             {

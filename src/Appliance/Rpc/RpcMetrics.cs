@@ -12,6 +12,7 @@ public sealed class RpcMetrics
     private long _connections;
     private long _totalConnections;
     private long _droppedNotifications;
+    private long _sentNotifications;
     private long _cutOffClients;
     private readonly ConcurrentDictionary<string, MethodStats> _methods = new(StringComparer.Ordinal);
 
@@ -50,6 +51,7 @@ public sealed class RpcMetrics
     public void ConnectionOpened() { Interlocked.Increment(ref _connections); Interlocked.Increment(ref _totalConnections); }
     public void ConnectionClosed() => Interlocked.Decrement(ref _connections);
     public void NotificationDropped() => Interlocked.Increment(ref _droppedNotifications);
+    public void NotificationSent() => Interlocked.Increment(ref _sentNotifications);
     public void ClientCutOff() => Interlocked.Increment(ref _cutOffClients);
 
     public long ActiveConnections => Interlocked.Read(ref _connections);
@@ -58,6 +60,7 @@ public sealed class RpcMetrics
     public long Errors => Interlocked.Read(ref _errors);
     public long ProtocolErrors => Interlocked.Read(ref _protocolErrors);
     public long DroppedNotifications => Interlocked.Read(ref _droppedNotifications);
+    public long SentNotifications => Interlocked.Read(ref _sentNotifications);
     public long CutOffClients => Interlocked.Read(ref _cutOffClients);
     public double AverageResponseMs => TotalRequests == 0 ? 0 : TimeSpan.FromTicks(Interlocked.Read(ref _elapsedTicks)).TotalMilliseconds / TotalRequests;
     public double ErrorRate => TotalRequests == 0 ? 0 : (double)Errors / TotalRequests;

@@ -42,7 +42,7 @@ public sealed class WebSocketEndpoint(
             KeepAliveTimeout = TimeSpan.FromSeconds(server.PingTimeout),
         });
         using var connection = new RpcConnection(context.Connection.RemoteIpAddress, context.Request.Host.Host,
-            server.SendQueueCapacity, CreateLimiter(config.Current.Security));
+            server.SendQueueCapacity, server.NotificationQueueCapacity, CreateLimiter(config.Current.Security));
         AuthenticateFromHeaders(context, connection);
         connections.Add(connection);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
@@ -203,9 +203,9 @@ public sealed class WebSocketEndpoint(
     {
         try
         {
-            while (await connection.Outbound.WaitToReadAsync(cancellation))
+            while (await connection.WaitToSendAsync(cancellation))
             {
-                while (connection.Outbound.TryRead(out var frame))
+                while (connection.TryTakeNext(out var frame))
                 {
                     try
                     {

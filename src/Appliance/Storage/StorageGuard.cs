@@ -1,6 +1,5 @@
 using System.Globalization;
 using Appliance.Configuration;
-using Appliance.Rpc;
 
 namespace Appliance.Storage;
 
@@ -12,6 +11,12 @@ public sealed record StorageState(DiskUsage Disk, StorageLevel Level, int WarnPe
     public double UsagePercent => Disk.UsagePercent;
     public bool LowSpaceWarning => Level >= StorageLevel.Low;
     public bool CriticalSpaceWarning => Level == StorageLevel.Critical;
+}
+
+/// <summary>No room to record: at or above storage.block_percent. <see cref="Exception.Message"/> says how full.</summary>
+public sealed class InsufficientStorageException(string message, StorageState state) : Exception(message)
+{
+    public StorageState State { get; } = state;
 }
 
 /// <summary>
@@ -31,17 +36,17 @@ public sealed class StorageGuard(ConfigStore config, FileCatalog catalog)
         return new StorageState(disk, level, s.WarnPercent, s.BlockPercent);
     }
 
-    /// <summary>Throws -32007 "Insufficient storage: 93.1 % used (limit 90 %)" at or above block_percent.</summary>
+    /// <summary>Throws "Insufficient storage: 93.1 % used (limit 90 %)" at or above block_percent (the API answers -32007).</summary>
     public StorageState EnsureCanRecord()
     {
         var state = Check();
         if (state.CriticalSpaceWarning)
-        {
-            var message = string.Create(CultureInfo.InvariantCulture,
-                $"Insufficient storage: {Math.Floor(state.UsagePercent * 10) / 10:0.0} % used (limit {state.BlockPercent} %)");
-            throw new RpcException(RpcErrorCode.InsufficientStorage, message, detail: string.Create(CultureInfo.InvariantCulture,
-                $"available_space={state.Disk.Available} total_space={state.Disk.Total}"));
-        }
+            throw new InsufficientStorageException(string.Create(CultureInfo.InvariantCulture,
+                $"Insufficient storage: {Percent(state)} % used (limit {state.BlockPercent} %)"), state);
         return state;
     }
+
+    /// <summary>One decimal, rounded down: 89.99 % shows as 89.9, never as the 90.0 that would be refused.</summary>
+    public static string Percent(StorageState state) =>
+        (Math.Floor(state.UsagePercent * 10) / 10).ToString("0.0", CultureInfo.InvariantCulture);
 }

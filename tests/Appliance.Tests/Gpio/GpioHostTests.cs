@@ -55,6 +55,8 @@ public class GpioHostTests
     {
         await using var admin = await _f.ConnectAsync(Role.Admin);
         await using var viewer = await _f.ConnectAsync(Role.Viewer);
+        await viewer.SubscribeAsync(["button.pressed", "snapshot.taken"]);
+        await using var v1 = await _f.ConnectAsync(Role.Viewer); // never subscribed: the v1 notifications only
         using var reply = await admin.CallAsync("press_button", """{"button":"snapshot","press":"short"}""");
         var r = Result(reply);
         Assert.That(r.GetProperty("action").GetString(), Is.EqualTo("snapshot"), r.ToString());
@@ -67,11 +69,16 @@ public class GpioHostTests
         Assert.That(file.Exists && file.Length > 1000, Is.True, $"{file.FullName} is a real image");
 
         var pressed = await WaitForNotification(viewer, "button_pressed");
-        Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"]}"""));
+        Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"],"origin":"press_button","event":"button.pressed"}"""));
         var taken = await WaitForNotification(viewer, "snapshot_taken", p => p.GetProperty("filename").GetString() == filename);
         Assert.That(taken.GetProperty("device").GetString(), Is.EqualTo("virtual0"));
         Assert.That(taken.GetProperty("file_size").GetInt64(), Is.EqualTo(file.Length));
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("button"));
+        Assert.That(taken.GetProperty("event").GetString(), Is.EqualTo("snapshot.taken"));
+        await _f.Host.Host.Events.FlushAsync();
+        await Task.Delay(100);
+        Assert.That(v1.Notifications.Select(n => n.RootElement.GetProperty("method").GetString()), Has.None.EqualTo("button_pressed").And.None.EqualTo("snapshot_taken"),
+            "a client that never subscribed keeps to the v1 notifications");
 
         using var list = await viewer.CallAsync("list_snapshots");
         Assert.That(Result(list).GetProperty("files").EnumerateArray().Select(f => f.GetProperty("filename").GetString()), Does.Contain(filename));

@@ -1,5 +1,6 @@
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Gpio;
 using Appliance.Health;
 using Appliance.MediaMtx;
@@ -33,16 +34,23 @@ public sealed class GpioRig : IDisposable
                 [Cameras.FakeCameras.Make("/dev/video0", "cam0")]));
         Actions.ExecuteAsync(Arg.Any<ButtonPlan>(), Arg.Any<CancellationToken>())
             .Returns(Task.FromResult<IReadOnlyList<DeviceOutcome>>([new DeviceOutcome("/dev/video0", true, "camera0_snapshot.jpg", null)]));
-        Service = new GpioService(Config, Health, Registry, Actions, Chips, Log, Clock);
-        Service.Pressed += p => { lock (Plans) Plans.Add(p); };
+        Health = new HealthRegistry(Events);
+        Registry = new CameraRegistry(Events);
+        Config.ReportHealth(Health);
+        Service = new GpioService(Config, Health, Registry, Events, Actions, Chips, Log, Clock);
+        Events.On<ButtonPressed>("rig", p => { lock (Plans) Plans.Add(p.Plan); });
     }
+
+    /// <summary>Events reach the LEDs through the hub's dispatch loop: wait until what was published so far has arrived.</summary>
+    public void Settle() => Assert.That(Events.Flush(TimeSpan.FromSeconds(5)), Is.True, "event hub flushed");
 
     public FakeTimeProvider Clock { get; } = new();
     public FakeGpioDriver Bcm { get; }
     public FakeGpioDriver Rp1 { get; }
     public FakeChipOpener Chips { get; }
-    public HealthRegistry Health { get; } = new();
-    public CameraRegistry Registry { get; } = new();
+    public EventHub Events { get; } = new();
+    public HealthRegistry Health { get; }
+    public CameraRegistry Registry { get; }
     public IButtonActions Actions { get; } = Substitute.For<IButtonActions>();
     public ListLogger<GpioService> Log { get; } = new();
     public ConfigStore Config { get; }
@@ -60,10 +68,13 @@ public sealed class GpioRig : IDisposable
         Health.Report("websocket_server", ComponentState.Running);
         Health.Report(MediaMtxHealthMonitor.Component, ComponentState.Running);
         Registry.Set(Cameras.FakeCameras.Make("/dev/video0", "cam0"));
+        Settle();
     }
 
+    /// <summary>Lets the hub deliver what was published, then moves the fake clock on.</summary>
     public void Wait(double ms, double stepMs = 5)
     {
+        Settle();
         for (var t = 0.0; t < ms; t += stepMs) Clock.Advance(TimeSpan.FromMilliseconds(stepMs));
     }
 
@@ -88,6 +99,7 @@ public sealed class GpioRig : IDisposable
     public void Dispose()
     {
         Service.Dispose();
+        Events.Dispose();
         Config.Dispose();
         _dir.Dispose();
     }

@@ -71,8 +71,10 @@ public class GpioServiceTests
         var r = Start();
         r.MakeHealthy();
         r.Registry.MarkDisconnected("/dev/video0");
+        r.Settle();
         Assert.That(r.Service.Status, Is.EqualTo((StatusPattern.Degraded, "no camera connected")));
         r.Registry.Set(Cameras.FakeCameras.Make("/dev/video0", "cam0"));
+        r.Settle();
         Assert.That(r.Service.Status.Pattern, Is.EqualTo(StatusPattern.Healthy));
 
         r.Wait(10);
@@ -85,10 +87,20 @@ public class GpioServiceTests
 
         r.WriteConfig("enabled = true\nboard = \"rpi4\"\nled_blink_interval = 99");
         Assert.That(r.Config.Reload(), Is.Null, "rejected");
+        r.Settle();
         Assert.That(r.Service.Status.Pattern, Is.EqualTo(StatusPattern.Error));
         Assert.That(r.Service.Status.Reason, Does.Contain("gpio.led_blink_interval"));
+        Assert.That(r.Health.Get("config")!.State, Is.EqualTo(ComponentState.Failed), "get_status says so too");
+        // Reverted to exactly the running config: nothing changes, but the file is valid again.
+        r.WriteConfig("enabled = true\nboard = \"rpi4\"");
+        Assert.That(r.Config.Reload(), Is.Null, "nothing changed");
+        r.Settle();
+        Assert.That(r.Service.Status.Pattern, Is.EqualTo(StatusPattern.Healthy), "a reverted edit clears the error");
+        r.WriteConfig("enabled = true\nboard = \"rpi4\"\nled_blink_interval = 99");
+        r.Config.Reload();
         r.WriteConfig("enabled = true\nboard = \"rpi4\"\nled_blink_interval = 0.4");
         Assert.That(r.Config.Reload(), Is.Not.Null);
+        r.Settle();
         Assert.That(r.Service.Status.Pattern, Is.EqualTo(StatusPattern.Healthy));
     }
 
@@ -207,6 +219,7 @@ public class GpioServiceTests
 
         r.WriteConfig("enabled = true\nboard = \"rpi5\"");
         r.Config.Reload();
+        r.Settle();
         Assert.That(r.Chips.Opened, Is.EqualTo(new[] { "pinctrl-bcm2711", "pinctrl-rp1" }));
         Assert.That(r.Bcm.Disposed, Is.True, "the old chip is released");
         Assert.That(r.Bcm.Level(GpioRig.StatusLine), Is.False, "and left dark");
@@ -240,6 +253,7 @@ public class GpioServiceTests
         r.MakeHealthy();
         r.Service.RecordingChanged(true);
         r.Health.Report("websocket_server", ComponentState.Stopped, "shutting down"); // ApplicationStopping
+        r.Settle();
         Assert.That((r.Service.Status.Pattern, r.Bcm.Level(GpioRig.StatusLine)), Is.EqualTo((StatusPattern.Off, false)), "dark while recordings are finalised");
         r.Service.Dispose();
         Assert.That(r.Bcm.Disposed, Is.True);

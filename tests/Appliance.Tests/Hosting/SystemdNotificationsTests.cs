@@ -64,7 +64,7 @@ public class SystemdNotificationsTests
         lock (messages) seen = [.. messages];
         var readyIndex = seen.FindIndex(m => m.Contains("READY=1"));
         Assert.That(readyIndex, Is.GreaterThanOrEqualTo(0));
-        Assert.That(seen[readyIndex], Does.Contain("STATUS=Serving"));
+        Assert.That(seen[readyIndex], Does.Match(@"STATUS=(healthy|degraded|unhealthy): \d+ camera\(s\), 0 recording\(s\); "));
         Assert.That(seen.Count(m => m == "WATCHDOG=1"), Is.GreaterThanOrEqualTo(3), string.Join(" | ", seen));
         Assert.That(seen.FindIndex(m => m.Contains("STOPPING=1")), Is.GreaterThan(readyIndex));
     }

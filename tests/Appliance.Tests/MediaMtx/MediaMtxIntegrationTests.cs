@@ -101,7 +101,7 @@ public class MediaMtxIntegrationTests
         await MediaMtxFixture.Eventually(() => f.Host.Host.MediaMtxMonitor.State == MediaMtxState.Healthy, "healthy");
         await using var client = await f.ConnectAsync();
         var states = new List<MediaMtxState>();
-        f.Host.Host.MediaMtxMonitor.StateChanged += (s, _) => { lock (states) states.Add(s); };
+        using var _ = f.Host.Host.Events.On<MediaMtxStateChanged>("test", e => { lock (states) states.Add(e.State); });
 
         await f.StandIn.StopAsync();
         await MediaMtxFixture.Eventually(() => f.Host.Host.MediaMtx.Circuit == Polly.CircuitBreaker.CircuitState.Open, "the circuit opens", 15);
@@ -118,6 +118,7 @@ public class MediaMtxIntegrationTests
 
         await f.StandIn.RestartAsync();
         await MediaMtxFixture.Eventually(() => f.Host.Host.MediaMtxMonitor.State == MediaMtxState.Healthy, "healthy again", 20);
+        await f.Host.Host.Events.FlushAsync();
         lock (states)
         {
             Assert.That(states, Does.Contain(MediaMtxState.CircuitOpen));

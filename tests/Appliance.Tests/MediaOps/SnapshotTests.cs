@@ -101,7 +101,7 @@ public class SnapshotTests
     {
         await using var client = await _f.ConnectAsync(Role.Operator);
         var inputs = new List<string>();
-        _f.Host.Host.Snapshots.Taken += o => { lock (inputs) inputs.Add(o.Input); };
+        using var _ = _f.Host.Host.Events.On<Appliance.Media.Snapshots.SnapshotTaken>("test", e => { lock (inputs) inputs.Add(e.Outcome.Input); });
         using (var rec = await client.CallAsync("start_recording", """{"device":"virtual0"}"""))
             Assert.That(Result(rec).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
         try
@@ -109,6 +109,7 @@ public class SnapshotTests
             await MediaMtxFixture.Eventually(() => _f.StandIn.GetPath("virtual0")?["ready"]?.GetValue<bool>() == true, "stream live");
             using var snap = await client.CallAsync("take_snapshot", """{"device":"virtual0"}""");
             Assert.That(Result(snap).GetProperty("status").GetString(), Is.EqualTo("completed"), Result(snap).ToString());
+            await _f.Host.Host.Events.FlushAsync();
             lock (inputs) Assert.That(inputs[^1], Is.EqualTo("stream"));
             Assert.That(MediaProbe.Read(Result(snap).GetProperty("file_path").GetString()!).Width, Is.EqualTo(320));
         }

@@ -33,7 +33,7 @@ public class RpcDispatcherTests
         _dispatcher = new RpcDispatcher(table, new Authenticator(_jwt, new ApiKeyStore(() => "/nonexistent/keys.json")), _metrics, _log);
     }
 
-    private static RpcConnection Connection(int burst = 100) => new(null, "localhost", 16,
+    private static RpcConnection Connection(int burst = 100) => new(null, "localhost", 16, 16,
         new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromHours(1), AutoReplenishment = false }));
 
     private RpcConnection Viewer()

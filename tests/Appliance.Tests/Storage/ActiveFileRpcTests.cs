@@ -28,7 +28,7 @@ public class ActiveFileRpcTests
         table.Freeze();
         var jwt = new JwtAuthority(() => Secret);
         var dispatcher = new RpcDispatcher(table, new Authenticator(jwt, new ApiKeyStore(() => dir.File("keys.json"))), new RpcMetrics(), NullLogger<RpcDispatcher>.Instance);
-        using var connection = new RpcConnection(null, "localhost", 16, new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        using var connection = new RpcConnection(null, "localhost", 16, 16, new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = 100, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromHours(1), AutoReplenishment = false,
         }));

@@ -67,24 +67,36 @@ public class StorageInfoTests
     }
 
     [Test]
-    public void TheGuardRefusesRecordingAtBlockPercentWithMinus32007()
+    public void TheGuardRefusesRecordingAtBlockPercentAndHealthShowsStorageCritical()
     {
         using var dir = new TestDirectory();
         using var fs = new Tmpfs(dir.File("recordings"), FsKiB);
         var rig = StorageRig.In(dir);
+        using var events = new Appliance.Events.EventHub();
+        var health = new Appliance.Health.HealthRegistry(events);
+        using var monitor = new StorageMonitor(rig.Guard, health, Microsoft.Extensions.Logging.Abstractions.NullLogger<StorageMonitor>.Instance);
 
         Assert.That(rig.Guard.EnsureCanRecord().Level, Is.EqualTo(StorageLevel.Ok));
+        monitor.Check();
+        Assert.That(health.Get("storage")!.State, Is.EqualTo(Appliance.Health.ComponentState.Running));
         FillTo(fs.Path, 0.93);
         var state = rig.Guard.Check();
         Assert.That(state.Level, Is.EqualTo(StorageLevel.Critical));
-        var ex = Assert.Throws<RpcException>(() => rig.Guard.EnsureCanRecord())!;
-        Assert.That(ex.Code, Is.EqualTo(RpcErrorCode.InsufficientStorage));
+        var ex = Assert.Throws<InsufficientStorageException>(() => rig.Guard.EnsureCanRecord())!;
         Assert.That(ex.Message, Does.Match(@"^Insufficient storage: 9\d\.\d % used \(limit 90 %\)$"));
         Assert.That(ex.Message, Does.Contain((Math.Floor(state.UsagePercent * 10) / 10).ToString("0.0", CultureInfo.InvariantCulture)));
+        // The status LED's "storage critical" error: the storage component fails.
+        monitor.Check();
+        Assert.That(health.Get("storage")!.State, Is.EqualTo(Appliance.Health.ComponentState.Failed));
+        Assert.That(health.Get("storage")!.Detail, Does.StartWith("critical: 9").And.Contain("recordings refused at 90 %"));
+        Assert.That(health.Overall(), Is.EqualTo("unhealthy"));
 
-        // block_percent is read live: raised above the usage, recording is allowed again.
+        // block_percent is read live: raised above the usage, recording is allowed again (low space is only a warning).
         rig.Config.Current.Storage.BlockPercent = 99;
         Assert.That(rig.Guard.EnsureCanRecord().Level, Is.EqualTo(StorageLevel.Low));
+        monitor.Check();
+        Assert.That(health.Get("storage")!.State, Is.EqualTo(Appliance.Health.ComponentState.Degraded));
+        Assert.That(health.Get("storage")!.Detail, Does.StartWith("low space"));
     }
 
     private static async Task<System.Text.Json.JsonElement> StorageInfo(RpcTestClient client)

@@ -72,6 +72,15 @@ public sealed class RpcTestClient : IAsyncDisposable
         throw new TimeoutException("no reply to " + raw[..Math.Min(raw.Length, 200)]);
     }
 
+    /// <summary>subscribe_events to these topics (with an optional device filter); throws unless subscribed.</summary>
+    public async Task SubscribeAsync(string[] topics, string? device = null)
+    {
+        var filters = device is null ? "" : $$""","filters":{"device":"{{device}}"}""";
+        using var reply = await CallAsync("subscribe_events", $$"""{"topics":{{JsonSerializer.Serialize(topics)}}{{filters}}}""");
+        if (!reply.RootElement.TryGetProperty("result", out var r) || !r.GetProperty("subscribed").GetBoolean())
+            throw new InvalidOperationException("subscribe_events failed: " + reply.RootElement);
+    }
+
     public async Task SendRawAsync(string raw) => await SendBytesAsync(Encoding.UTF8.GetBytes(raw));
 
     public async Task SendBytesAsync(byte[] bytes)

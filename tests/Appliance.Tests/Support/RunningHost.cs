@@ -58,7 +58,7 @@ public sealed class RunningHost : IAsyncDisposable
             {storageExtra}
 
             [logging]
-            level = "warning"
+            level = "{Environment.GetEnvironmentVariable("APPLIANCE_TEST_LOG_LEVEL") ?? "warning"}"
             format = "console"
             {extraToml}
             """);

@@ -29,7 +29,7 @@ public class GpioSimTests
         _chip = new GpioSim("appliance-rpi4", "pinctrl-bcm2711", 58,
             new Dictionary<int, string> { [Status] = "status_led", [Recording] = "recording_led", [Activity] = "activity_led", [Button] = "snapshot_button" });
         _f = await MediaMtxFixture.StartAsync(new StandInOptions { UseRelay = true, CommandRestartPause = TimeSpan.FromSeconds(1) },
-            extraToml: "\n[gpio]\nenabled = true\nboard = \"rpi4\"\nbutton_long_press_ms = 1000\n");
+            mediaMtxExtra: VmEnvironment.SlowPublisher, extraToml: "\n[gpio]\nenabled = true\nboard = \"rpi4\"\nbutton_long_press_ms = 1000\n" + VmEnvironment.SlowFfmpeg);
         await MediaMtxFixture.Eventually(() => _f.StandIn.GetPathConf("virtual0") is not null, "path exists", 30);
     }
 
@@ -76,17 +76,21 @@ public class GpioSimTests
     public async Task AShortPressTakesASnapshotAndTellsTheClients()
     {
         await using var viewer = await _f.ConnectAsync(Role.Viewer);
+        await viewer.SubscribeAsync(["button.pressed", "snapshot.taken"]);
         using var flashes = new LineSampler(_chip, Activity);
         var sw = Stopwatch.StartNew();
         await HoldAsync(300);
         var pressed = await GpioHostTests.WaitForNotification(viewer, "button_pressed", seconds: 10);
         var pressedMs = sw.Elapsed.TotalMilliseconds;
-        Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"]}"""));
+        Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"],"origin":"gpio","event":"button.pressed"}"""));
         var taken = await GpioHostTests.WaitForNotification(viewer, "snapshot_taken", seconds: 30);
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("button"));
         var file = new FileInfo(Path.Combine(_f.Host.DataDir, "snapshots", taken.GetProperty("filename").GetString()!));
         Assert.That(file.Exists, Is.True, file.FullName);
         Assert.That(file.Length, Is.EqualTo(taken.GetProperty("file_size").GetInt64()));
+        using (var list = await viewer.CallAsync("list_snapshots"))
+            Assert.That(list.RootElement.GetProperty("result").GetProperty("files").EnumerateArray().Select(f => f.GetProperty("filename").GetString()),
+                Does.Contain(file.Name), "the button's snapshot is listed");
         await Task.Delay(500);
         Assert.That(flashes.SawHigh, Is.True, "the activity LED flashed for the snapshot");
         Assert.That(_chip.Value(Activity), Is.Zero, "and went dark again");
@@ -98,10 +102,11 @@ public class GpioSimTests
     public async Task ALongPressStartsRecordingWithTheRecordingLedAndTheNextStopsIt()
     {
         await using var viewer = await _f.ConnectAsync(Role.Viewer);
+        await viewer.SubscribeAsync(["button.pressed", "recording_status_update"]);
         await HoldAsync(2500); // one long press at 1 s; holding on never fires again
         var pressed = await GpioHostTests.WaitForNotification(viewer, "button_pressed", seconds: 10);
         Assert.That(pressed.GetProperty("action").GetString(), Is.EqualTo("start_recording"));
-        await GpioHostTests.WaitForNotification(viewer, "recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 40);
+        await GpioHostTests.WaitForNotification(viewer, "recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 100);
         await MediaMtxFixture.Eventually(() => _chip.Value(Recording) == 1, "recording LED on");
         Assert.That(_f.Host.Host.Recorder.Active("virtual0"), Is.Not.Null);
         Assert.That(viewer.Notifications.Count(n => n.RootElement.GetProperty("method").GetString() == "button_pressed"), Is.Zero, "held 2.5 s: still one press");

@@ -70,8 +70,9 @@ public class VividDiscoveryTests
     {
         var config = new ApplianceConfig();
         var store = new ConfigStore(config, null, NullLogger.Instance);
-        var registry = new CameraRegistry();
-        using var discovery = new CameraDiscovery(store, registry, new V4l2CameraProbe(), new HealthRegistry(), NullLogger<CameraDiscovery>.Instance);
+        using var events = new Appliance.Events.EventHub();
+        var registry = new CameraRegistry(events);
+        using var discovery = new CameraDiscovery(store, registry, new V4l2CameraProbe(), new HealthRegistry(events), events, NullLogger<CameraDiscovery>.Instance);
         await discovery.ScanAsync(CancellationToken.None);
         Assert.That(registry.All.Count(c => c.IsConnected), Is.EqualTo(2));
 

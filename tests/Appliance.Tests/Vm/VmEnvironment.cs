@@ -25,5 +25,24 @@ public static class VmEnvironment
         File.AppendAllText(Path.Combine(dir, "measurements.txt"), line + "\n");
     }
 
+    /// <summary>
+    /// FFmpeg timeouts for the VM: without KVM the guest is emulated instruction by instruction (TCG),
+    /// and FFmpeg alone takes seconds to load its libraries there, past the appliance's defaults (made
+    /// for a real board) for the first output of a snapshot or recording. Appended to a test config.
+    /// </summary>
+    public const string SlowFfmpeg = """
+
+        [ffmpeg]
+        snapshot_process_creation_timeout = 60
+        snapshot_execution_timeout = 90
+        recording_process_creation_timeout = 60
+        recording_execution_timeout = 90
+
+        """;
+
+    /// <summary>[mediamtx] keys for the same reason: the on-demand publisher encodes H.264 with libx264,
+    /// which under TCG takes far longer than on a board to deliver its first frames.</summary>
+    public const string SlowPublisher = "stream_readiness_timeout = 60";
+
     public static void WriteSysfs(string path, string value) => File.WriteAllText(path, value);
 }

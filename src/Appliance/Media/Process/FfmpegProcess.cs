@@ -59,9 +59,9 @@ public sealed class FfmpegProcess : IDisposable
 
         _reaped = process.WaitForExitAsync();
         _stderrPump = Task.Run(() => PumpStderrAsync(process.StandardError.BaseStream));
-        _stdoutPump = options.Stdout == StdoutMode.Stream
-            ? Task.CompletedTask
-            : Task.Run(() => PumpStdoutAsync(process.StandardOutput.BaseStream));
+        if (options.Stdout == StdoutMode.Progress)
+            Progress = new FfmpegProgress();
+        _stdoutPump = Task.Run(() => PumpStdoutAsync(process.StandardOutput.BaseStream));
         _exited = FinishAsync();
     }
 
@@ -122,10 +122,8 @@ public sealed class FfmpegProcess : IDisposable
 
     internal Task StdoutOverflow => _stdoutOverflow.Task;
 
-    /// <summary>Stream mode only: the raw stdout pipe, for the caller to read.</summary>
-    public Stream StandardOutput => _options.Stdout == StdoutMode.Stream
-        ? _process.StandardOutput.BaseStream
-        : throw new InvalidOperationException($"stdout is in {_options.Stdout} mode, not Stream");
+    /// <summary>Progress mode only: what FFmpeg's <c>-progress</c> output last said; null in other modes.</summary>
+    public FfmpegProgress? Progress { get; }
 
     /// <summary>
     /// Capture mode, after <see cref="Exited"/>: hands over the captured bytes (the caller
@@ -314,6 +312,7 @@ public sealed class FfmpegProcess : IDisposable
                 if (n == 0) break;
                 _firstOutput.TrySetResult();
                 if (room > 0) _stdout!.Advance(n);
+                else if (Progress is not null) Progress.Feed(target.Span[..n]);
                 // Past the limit: flag it, but keep draining so FFmpeg never blocks on a full pipe.
                 else if (_stdout is not null) _stdoutOverflow.TrySetResult();
             }

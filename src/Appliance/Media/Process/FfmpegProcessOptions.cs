@@ -9,8 +9,8 @@ public enum StdoutMode
     Discard,
     /// <summary>Gathered into a <see cref="PooledBuffer"/> up to <see cref="FfmpegProcessOptions.MaxStdoutBytes"/>.</summary>
     Capture,
-    /// <summary>Left to the caller through <see cref="FfmpegProcess.StandardOutput"/> (e.g. parsing <c>-progress pipe:1</c>).</summary>
-    Stream,
+    /// <summary>Drained and read as <c>-progress pipe:1</c> output into <see cref="FfmpegProcess.Progress"/>.</summary>
+    Progress,
 }
 
 public sealed record FfmpegProcessOptions

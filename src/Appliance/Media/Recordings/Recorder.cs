@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Media.Process;
 using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
@@ -8,8 +9,22 @@ using Polly.CircuitBreaker;
 
 namespace Appliance.Media.Recordings;
 
-/// <summary>A recording started, stopped or failed.</summary>
-public sealed record RecordingEvent(RecordingSession Session, string Status);
+/// <summary>A recording started, stopped or failed (published on the event hub).</summary>
+/// <param name="Status">STARTED, STOPPED or FAILED.</param>
+/// <param name="Error">Why it failed, or why it was stopped when nobody asked (storage full).</param>
+public sealed record RecordingEvent(RecordingSession Session, string Status, string? Error) : ApplianceEvent
+{
+    public override string? Device => Session.Camera.Device;
+}
+
+/// <summary>A running recording, every <c>recording.progress_interval</c> seconds.</summary>
+/// <param name="Duration">Media time written so far (FFmpeg's own count), else the wall-clock time since start.</param>
+/// <param name="FileSize">Bytes on disk in all of the session's segment files (stat of the files themselves).</param>
+/// <param name="Segment">The segment file being written.</param>
+public sealed record RecordingProgress(RecordingSession Session, TimeSpan Duration, long FileSize, string Segment, int SegmentCount) : ApplianceEvent
+{
+    public override string? Device => Session.Camera.Device;
+}
 
 /// <summary>Why a recording cannot start; the API maps <see cref="Code"/> to its error.</summary>
 public sealed class RecordingRefusedException(int code, string message) : Exception(message)
@@ -30,20 +45,22 @@ public sealed class Recorder : Storage.IActiveFiles
     private readonly ConfigStore config;
     private readonly MediaMtxClient mediaMtx;
     private readonly FfmpegRunner ffmpeg;
+    private readonly EventHub events;
     private readonly ILogger<Recorder> log;
 
-    public Recorder(ConfigStore config, CameraRegistry cameras, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, ILogger<Recorder> log)
+    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log)
     {
         this.config = config;
         this.mediaMtx = mediaMtx;
         this.ffmpeg = ffmpeg;
+        this.events = events;
         this.log = log;
         // A camera pulled out mid-recording: end the session now (FFmpeg would notice only at its read timeout).
-        cameras.Changed += change =>
+        events.On<CameraChange>(nameof(Recorder), change =>
         {
             if (!change.Current.IsConnected && _sessions.TryGetValue(change.Current.Device, out var session))
                 _ = Task.Run(() => AbortAsync(session, $"camera {change.Current.Device} disconnected"));
-        };
+        });
     }
 
     private async Task AbortAsync(RecordingSession session, string why)
@@ -59,8 +76,6 @@ public sealed class Recorder : Storage.IActiveFiles
     /// <summary>Asked every second while recordings run; false stops them cleanly (the disk is
     /// full and nothing old is left to delete). The host plugs the storage guard and retention in here.</summary>
     public Func<CancellationToken, Task<bool>>? KeepRecording { get; set; }
-
-    public event Action<RecordingEvent>? Changed;
 
     public RecordingSession? Active(string device) => _sessions.GetValueOrDefault(device);
 
@@ -96,12 +111,12 @@ public sealed class Recorder : Storage.IActiveFiles
                 ExecutionTimeout = Timeout.InfiniteTimeSpan,
                 QueueTimeout = TimeSpan.Zero,
             };
-            session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Discard, ct);
+            session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Progress, ct);
             await WaitForFirstSegmentAsync(session, TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout), ct);
             session.State = RecordingState.Recording;
             log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
             _ = Task.Run(() => WatchAsync(session));
-            Changed?.Invoke(new RecordingEvent(session, "STARTED"));
+            events.Publish(new RecordingEvent(session, "STARTED", null));
             return session;
         }
         catch (Exception ex)
@@ -151,15 +166,29 @@ public sealed class Recorder : Storage.IActiveFiles
         }
     }
 
-    // Follows a running recording: new segment files, and how it ends when nobody asked it to.
+    // Follows a running recording: new segment files, progress events, and how it ends when nobody asked it to.
     private async Task WatchAsync(RecordingSession session)
     {
         var process = session.Process!;
+        var nextStorageCheck = DateTimeOffset.UtcNow.AddSeconds(1);
+        var nextProgress = DateTimeOffset.UtcNow.AddSeconds(config.Current.Recording.ProgressInterval);
         while (!process.HasExited)
         {
-            await Task.WhenAny(process.Exited, Task.Delay(1000));
+            var now = DateTimeOffset.UtcNow;
+            var wake = nextStorageCheck < nextProgress ? nextStorageCheck : nextProgress;
+            await Task.WhenAny(process.Exited, Task.Delay(Max(wake - now, TimeSpan.FromMilliseconds(10))));
+            if (process.HasExited || session.StopRequested) continue;
+            now = DateTimeOffset.UtcNow;
+            if (now >= nextProgress)
+            {
+                // The interval is read each time: an edit of recording.progress_interval applies to running recordings.
+                nextProgress = now.AddSeconds(config.Current.Recording.ProgressInterval);
+                PublishProgress(session);
+            }
+            if (now < nextStorageCheck) continue;
+            nextStorageCheck = now.AddSeconds(1);
             session.RefreshFiles();
-            if (process.HasExited || KeepRecording is null || session.StopRequested) continue;
+            if (KeepRecording is null) continue;
             bool keep;
             try { keep = await KeepRecording(CancellationToken.None); }
             catch (Exception ex) { log.LogError(ex, "Storage check during recording failed"); keep = true; }
@@ -177,6 +206,17 @@ public sealed class Recorder : Storage.IActiveFiles
         else Finish(session, RecordingState.Failed, $"the stream ended (FFmpeg exit code {code}): {process.StderrTail.Trim()}".TrimEnd(' ', ':'));
     }
 
+    private void PublishProgress(RecordingSession session)
+    {
+        session.RefreshFiles();
+        var files = session.Files;
+        if (files.Count == 0) return;
+        var duration = session.Process?.Progress?.OutTime is { } written && written > TimeSpan.Zero ? written : session.Elapsed;
+        events.Publish(new RecordingProgress(session, duration, session.TotalBytes, files[^1], files.Count));
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     private void Finish(RecordingSession session, RecordingState state, string? error)
     {
         if (!_sessions.TryRemove(new KeyValuePair<string, RecordingSession>(session.Camera.Device, session))) return;
@@ -189,6 +229,6 @@ public sealed class Recorder : Storage.IActiveFiles
             log.LogWarning("Recording {Session} of {Device} FAILED after {Seconds:F0} s, files kept ({Files}): {Error}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files), error);
         else
             log.LogInformation("Recording {Session} of {Device} stopped after {Seconds:F0} s: {Files}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files));
-        Changed?.Invoke(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED"));
+        events.Publish(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED", error));
     }
 }

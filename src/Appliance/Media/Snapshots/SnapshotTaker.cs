@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Appliance.Cameras;
 using Appliance.Configuration;
+using Appliance.Events;
 using Appliance.Media.Process;
 using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,12 @@ public sealed record SnapshotOutcome(Camera Camera, string FileName, string File
     public bool Succeeded => Error is null;
 }
 
+/// <summary>A snapshot file was written (API or button), published on the event hub.</summary>
+public sealed record SnapshotTaken(SnapshotOutcome Outcome) : ApplianceEvent
+{
+    public override string? Device => Outcome.Camera.Device;
+}
+
 /// <summary>
 /// Takes a still image of a camera: from the live stream when MediaMTX is already serving it
 /// (the camera is busy with the publisher, and the stream is warm), straight from the device or
@@ -24,10 +31,8 @@ public sealed record SnapshotOutcome(Camera Camera, string FileName, string File
 /// is written once, atomically, so a half-written snapshot never appears in list_snapshots.
 /// The API's take_snapshot and the GPIO button both come here.
 /// </summary>
-public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, ILogger<SnapshotTaker> log)
+public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<SnapshotTaker> log)
 {
-    public event Action<SnapshotOutcome>? Taken;
-
     public async Task<SnapshotOutcome> TakeAsync(Camera camera, SnapshotRequest request, CancellationToken ct)
     {
         var c = config.Current;
@@ -65,7 +70,7 @@ public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, F
             outcome = new SnapshotOutcome(camera, name, path, now, 0, request.Source, input, Stopwatch.GetElapsedTime(started), $"cannot write {name}: {ex.Message}");
             log.LogWarning("Snapshot of {Device} could not be written: {Error}", camera.Device, ex.Message);
         }
-        if (outcome.Succeeded) Taken?.Invoke(outcome);
+        if (outcome.Succeeded) events.Publish(new SnapshotTaken(outcome));
         return outcome;
     }
 

@@ -13,12 +13,16 @@ public sealed record StatusResult(string Status, double Uptime, string Version, 
 
 public sealed record MetricsResult(long ActiveConnections, long TotalRequests, double AverageResponseTime, double ErrorRate,
     long MemoryUsage, double CpuUsage, double Uptime, long TotalConnections, long DroppedNotifications, long CutOffClients,
-    int Threads, Dictionary<string, MethodMetrics> Methods);
+    int Threads, Dictionary<string, MethodMetrics> Methods, EventMetrics Events);
+
+/// <summary>The event hub and notification delivery: published/dropped at the hub, sent/dropped per client queue.</summary>
+public sealed record EventMetrics(long Published, long DroppedAtHub, long NotificationsSent, long NotificationsDropped, int SubscribedClients);
 
 public sealed record MethodMetrics(long Count, long Errors, double AverageMs);
 
 /// <summary>ping, get_server_info, get_status, get_metrics: what the service says about itself.</summary>
-public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table)
+public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table,
+    Events.EventHub events, ConnectionRegistry connections)
 {
     // The components the contract names; each reports itself to the health registry.
     public static readonly string[] ContractComponents = ["websocket_server", "camera_monitor", "mediamtx_controller"];
@@ -66,7 +70,9 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
         return new MetricsResult(metrics.ActiveConnections, metrics.TotalRequests, Math.Round(metrics.AverageResponseMs, 4),
             Math.Round(metrics.ErrorRate, 4), rss, cpu, Math.Round(AppInfo.Uptime.TotalSeconds, 3), metrics.TotalConnections,
             metrics.DroppedNotifications, metrics.CutOffClients, threads,
-            metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 4))));
+            metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 4))),
+            new EventMetrics(events.Published, events.Dropped, metrics.SentNotifications, metrics.DroppedNotifications,
+                connections.All.Count(c => c.Subscription is not null)));
     }
 
     private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
