@@ -21,6 +21,10 @@ public readonly record struct Reply(long Id, long SentAt, long ReceivedAt, bool 
 /// </summary>
 public sealed class RpcClient : IAsyncDisposable
 {
+    /// <summary>Called on the read loop for every message that answers no outstanding request
+    /// (notifications), with the Stopwatch timestamp of its arrival. Must not block.</summary>
+    public delegate void NotificationHandler(ReadOnlySpan<byte> message, long receivedAt);
+
     private const int MaxMessageBytes = 16 * 1024 * 1024;
     private readonly ClientWebSocket _socket;
     private readonly ArrayBufferWriter<byte> _request = new(256);
@@ -52,6 +56,9 @@ public sealed class RpcClient : IAsyncDisposable
 
     /// <summary>How the connection ended, when it has: close status and reason, or the exception.</summary>
     public string? EndReason { get; private set; }
+
+    /// <summary>Set before the first notification is expected; see <see cref="NotificationHandler"/>.</summary>
+    public NotificationHandler? OnNotification { get; set; }
 
     /// <summary>Messages that answered no outstanding request (notifications, stray replies).</summary>
     public long Unsolicited => Interlocked.Read(ref _unsolicited);
@@ -240,6 +247,7 @@ public sealed class RpcClient : IAsyncDisposable
         if (match is null)
         {
             Interlocked.Increment(ref _unsolicited);
+            OnNotification?.Invoke(message, receivedAt);
             return;
         }
         var document = match.WantDocument ? JsonDocument.Parse(message.ToArray()) : null;

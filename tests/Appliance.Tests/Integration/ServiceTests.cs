@@ -49,6 +49,15 @@ public class ServiceTests
         Assert.That(m.GetProperty("memory_usage").GetInt64(), Is.GreaterThan(10_000_000));
         Assert.That(m.GetProperty("cpu_usage").GetDouble(), Is.GreaterThanOrEqualTo(0));
         Assert.That(m.GetProperty("methods").GetProperty("ping").GetProperty("count").GetInt64(), Is.EqualTo(10));
+
+        // The managed heap figures come from the runtime and only ever grow between two calls.
+        var runtime = m.GetProperty("runtime");
+        var allocated = runtime.GetProperty("allocated_bytes").GetInt64();
+        Assert.That(allocated, Is.GreaterThan(0));
+        Assert.That(runtime.GetProperty("heap_bytes").GetInt64(), Is.GreaterThan(0));
+        for (var i = 0; i < 200; i++) (await client.CallAsync("ping")).Dispose();
+        using var again = await client.CallAsync("get_metrics");
+        Assert.That(again.RootElement.GetProperty("result").GetProperty("runtime").GetProperty("allocated_bytes").GetInt64(), Is.GreaterThan(allocated));
     }
 
     [Test]

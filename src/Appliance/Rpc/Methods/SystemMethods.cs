@@ -13,7 +13,11 @@ public sealed record StatusResult(string Status, double Uptime, string Version, 
 
 public sealed record MetricsResult(long ActiveConnections, long TotalRequests, double AverageResponseTime, double ErrorRate,
     long MemoryUsage, double CpuUsage, double Uptime, long TotalConnections, long DroppedNotifications, long CutOffClients,
-    int Threads, Dictionary<string, MethodMetrics> Methods, EventMetrics Events);
+    int Threads, Dictionary<string, MethodMetrics> Methods, EventMetrics Events, RuntimeMetrics Runtime);
+
+/// <summary>The managed heap: bytes allocated since start (for allocation budgets measured from outside,
+/// e.g. per delivered event), bytes live on the heap now, and garbage collections so far.</summary>
+public sealed record RuntimeMetrics(long AllocatedBytes, long HeapBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections);
 
 /// <summary>The event hub and notification delivery: published/dropped at the hub, sent/dropped per client queue.</summary>
 public sealed record EventMetrics(long Published, long DroppedAtHub, long NotificationsSent, long NotificationsDropped, int SubscribedClients);
@@ -72,7 +76,10 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
             metrics.DroppedNotifications, metrics.CutOffClients, threads,
             metrics.Methods.Where(m => m.Value.CallCount > 0).ToDictionary(m => m.Key, m => new MethodMetrics(m.Value.CallCount, m.Value.ErrorCount, Math.Round(m.Value.AverageMs, 4))),
             new EventMetrics(events.Published, events.Dropped, metrics.SentNotifications, metrics.DroppedNotifications,
-                connections.All.Count(c => c.Subscription is not null)));
+                connections.All.Count(c => c.Subscription is not null)),
+            // precise: false is cheap (no GC suspension); exact to the thread allocation contexts.
+            new RuntimeMetrics(GC.GetTotalAllocatedBytes(precise: false), GC.GetTotalMemory(forceFullCollection: false),
+                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)));
     }
 
     private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
