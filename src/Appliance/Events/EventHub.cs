@@ -32,6 +32,8 @@ public sealed class EventHub : IDisposable
     private long _dropped;
     private long _dispatched;
     private long _failures;
+    // Stopwatch timestamp at which the event being dispatched now was taken up; 0 while idle.
+    private long _dispatchingSince;
 
     public EventHub(ILogger<EventHub>? log = null)
     {
@@ -43,6 +45,22 @@ public sealed class EventHub : IDisposable
     public long Dropped => Interlocked.Read(ref _dropped);
     public long Dispatched => Interlocked.Read(ref _dispatched);
     public long SubscriberFailures => Interlocked.Read(ref _failures);
+
+    /// <summary>
+    /// How long the dispatch loop has been busy with the event in hand (zero while it waits for one),
+    /// or null if the loop has ended (it only ends at Dispose). The systemd watchdog reads this: every
+    /// subscriber must be quick, so a loop stuck on one event means a deadlocked or hung subscriber
+    /// and the service is no longer doing its job (LEDs, notifications, STATUS= all stop).
+    /// </summary>
+    public TimeSpan? DispatchStall
+    {
+        get
+        {
+            if (_loop.IsCompleted) return null;
+            var since = Interlocked.Read(ref _dispatchingSince);
+            return since == 0 ? TimeSpan.Zero : System.Diagnostics.Stopwatch.GetElapsedTime(since);
+        }
+    }
 
     /// <summary>Queues the event for every subscriber; false (and counted) if the hub is full or stopped.</summary>
     public bool Publish(ApplianceEvent e)
@@ -97,6 +115,7 @@ public sealed class EventHub : IDisposable
                 marker.Done.TrySetResult();
                 continue;
             }
+            Interlocked.Exchange(ref _dispatchingSince, System.Diagnostics.Stopwatch.GetTimestamp());
             foreach (var s in _subscribers)
             {
                 try
@@ -109,6 +128,7 @@ public sealed class EventHub : IDisposable
                     _log.LogError(ex, "Event subscriber {Subscriber} failed on {Event}", s.Name, e.GetType().Name);
                 }
             }
+            Interlocked.Exchange(ref _dispatchingSince, 0);
             Interlocked.Increment(ref _dispatched);
         }
     }

@@ -211,6 +211,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), events, health,
             app.Lifetime, loggers.CreateLogger<SystemdNotifications>());
         var log = loggers.CreateLogger<ApplianceHost>();
+        app.Lifetime.ApplicationStarted.Register(() => FaultInjection.Arm(initial, events, log));
         health.Report("websocket_server", ComponentState.Starting, "binding");
         app.Lifetime.ApplicationStarted.Register(() =>
         {

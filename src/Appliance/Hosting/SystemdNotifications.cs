@@ -22,7 +22,7 @@ public sealed class SystemdNotifications : IDisposable
     private readonly ISystemdNotifier _notifier;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _log;
-    private readonly Func<bool>? _livenessCheck;
+    private readonly EventHub _events;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, bool> _cameras = new(StringComparer.Ordinal);
@@ -35,12 +35,12 @@ public sealed class SystemdNotifications : IDisposable
     private Task? _loop;
 
     public SystemdNotifications(ISystemdNotifier notifier, EventHub events, HealthRegistry health, IHostApplicationLifetime lifetime,
-        ILogger<SystemdNotifications> log, Func<bool>? livenessCheck = null)
+        ILogger<SystemdNotifications> log)
     {
         _notifier = notifier;
         _lifetime = lifetime;
         _log = log;
-        _livenessCheck = livenessCheck;
+        _events = events;
         var all = health.Snapshot();
         (_overall, _reason) = (HealthRegistry.Overall(all), HealthRegistry.Reason(all));
         _subscription = events.Subscribe(nameof(SystemdNotifications), OnEvent);
@@ -111,18 +111,39 @@ public sealed class SystemdNotifications : IDisposable
         _notifier.Notify(new ServiceState("STATUS=" + status));
     }
 
-    // Pings at half the watchdog interval while the liveness check passes (a hung loop stops them).
+    /// <summary>
+    /// Whether the service is alive enough to deserve a watchdog ping: the event hub's dispatch loop,
+    /// which every producer and consumer goes through, must not be stuck on one event for longer than
+    /// <paramref name="limit"/>. (That this check runs at all shows the thread pool still runs work.)
+    /// </summary>
+    public static string? Unresponsive(EventHub events, TimeSpan limit) => events.DispatchStall switch
+    {
+        null => "the event loop has stopped",
+        { } stall when stall > limit => $"the event loop has been stuck on one event for {stall.TotalSeconds:0.0} s",
+        _ => null,
+    };
+
+    // Pings at half the watchdog interval while the service is responsive. A stuck event loop withholds
+    // them, so systemd restarts the service WatchdogSec after the last ping.
     private async Task WatchdogAsync()
     {
         if (WatchdogInterval() is not { } interval) return;
         var period = TimeSpan.FromTicks(Math.Max(interval.Ticks / 2, TimeSpan.FromMilliseconds(50).Ticks));
         using var timer = new PeriodicTimer(period);
+        var withholding = false;
         try
         {
             do
             {
-                if (_livenessCheck?.Invoke() ?? true) _notifier.Notify(new ServiceState("WATCHDOG=1"));
-                else _log.LogError("Liveness check failed: withholding the watchdog ping so systemd restarts the service");
+                if (Unresponsive(_events, period) is { } problem)
+                {
+                    if (!withholding) _log.LogCritical("Withholding the watchdog ping so systemd restarts the service: {Problem}", problem);
+                    withholding = true;
+                    continue;
+                }
+                if (withholding) _log.LogWarning("The event loop is responsive again: watchdog pings resume");
+                withholding = false;
+                _notifier.Notify(new ServiceState("WATCHDOG=1"));
             }
             while (await timer.WaitForNextTickAsync(_stop.Token));
         }

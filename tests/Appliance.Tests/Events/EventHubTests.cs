@@ -65,4 +65,32 @@ public class EventHubTests
         Assert.That(hub.Flush(TimeSpan.FromSeconds(10)), Is.True);
         Assert.That(hub.Dispatched, Is.EqualTo(EventHub.Capacity + 1));
     }
+
+    [Test]
+    public async Task AStuckSubscriberShowsAsADispatchStallThatTheWatchdogCheckReports()
+    {
+        using var hub = new EventHub();
+        Assert.That(hub.DispatchStall, Is.EqualTo(TimeSpan.Zero), "idle");
+        Assert.That(Appliance.Hosting.SystemdNotifications.Unresponsive(hub, TimeSpan.FromMilliseconds(100)), Is.Null);
+
+        using var release = new ManualResetEventSlim();
+        using var _ = hub.On<Numbered>("stuck", n => { if (n.N == 1) release.Wait(); });
+        hub.Publish(new Numbered(1));
+        await Task.Delay(300);
+        Assert.That(hub.DispatchStall, Is.GreaterThan(TimeSpan.FromMilliseconds(250)));
+        Assert.That(Appliance.Hosting.SystemdNotifications.Unresponsive(hub, TimeSpan.FromMilliseconds(100)), Does.Contain("stuck on one event"));
+
+        release.Set();
+        Assert.That(await hub.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => t.IsCompletedSuccessfully), Is.True);
+        Assert.That(hub.DispatchStall, Is.EqualTo(TimeSpan.Zero), "responsive again");
+    }
+
+    [Test]
+    public void AStoppedHubIsReportedAsUnresponsive()
+    {
+        var hub = new EventHub();
+        hub.Dispose();
+        Assert.That(hub.DispatchStall, Is.Null);
+        Assert.That(Appliance.Hosting.SystemdNotifications.Unresponsive(hub, TimeSpan.FromSeconds(1)), Does.Contain("stopped"));
+    }
 }
