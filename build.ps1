@@ -55,7 +55,10 @@ $AptPackages = @(
     'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad',
     # GPIO: System.Device.Gpio's LibGpiodDriver loads libgpiod.so.2 (the host tests and, through the
     # shared root, the gpio-sim tests in the VM).
-    'libgpiod2'
+    'libgpiod2',
+    # Packaging: systemd-analyze verify/security on the unit files (tests/Appliance.Tests/Packaging);
+    # `bundle`: RAUC (rauc bundle / rauc info) with squashfs-tools, and openssl for the dev signing cert.
+    'systemd', 'rauc', 'squashfs-tools', 'openssl'
 )
 
 $Root = $PSScriptRoot
