@@ -25,6 +25,13 @@ param(
     [ValidateSet('Debug', 'Release')][string]$Configuration = 'Release',
     # smoke: test the binary already in artifacts/publish/linux-arm64 instead of publishing first.
     [switch]$NoPublish,
+    # image/bundle: the board (a folder of board/ with a board.toml).
+    [string]$Board = 'rpi4',
+    # image/bundle: the production keyring (CA certificate) to install as /etc/rauc/keyring.pem; default: the dev certificate.
+    [string]$Keyring = '',
+    # bundle: the production signing certificate and key (with -Keyring); default: the dev certificate made at build time.
+    [string]$SigningCert = '',
+    [string]$SigningKey = '',
     # bench: any further arguments are passed to the load client.
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$PassThru = @()
 )
@@ -456,6 +463,234 @@ function Invoke-SmokeRpc([int]$Port, [object[]]$Requests) {
     }
 }
 
+# ---------------------------------------------------------------------------------------------
+# Image and OTA bundle (issue 7). The "image" is the appliance's layer of the root file system:
+# the AOT binary, the unit files and rootfs-overlay/, staged with root ownership and fixed modes
+# into a tar archive with a manifest. The base OS (Debian/Raspberry Pi OS with ffmpeg, mediamtx,
+# rauc, U-Boot) comes from the image pipeline that consumes it.
+# ---------------------------------------------------------------------------------------------
+
+function Get-AppVersion {
+    $match = Select-String -Path $ServiceProject -Pattern '<Version>([^<]+)</Version>' | Select-Object -First 1
+    if (-not $match) { throw "no <Version> in $ServiceProject" }
+    $match.Matches[0].Groups[1].Value
+}
+
+# board/<board>/board.toml: flat key = "value" lines (rid, rauc_compatible, rauc_bootloader, config_txt).
+function Get-BoardSettings([string]$Name) {
+    $file = Join-Path $Root "board/$Name/board.toml"
+    if (-not (Test-Path $file)) {
+        $known = (Get-ChildItem (Join-Path $Root 'board') -Directory | Where-Object { Test-Path (Join-Path $_.FullName 'board.toml') }).Name -join ', '
+        throw "unknown board '$Name' (known: $known)"
+    }
+    $settings = @{}
+    foreach ($line in Get-Content $file) {
+        if ($line -match '^\s*(\w+)\s*=\s*"([^"]*)"') { $settings[$Matches[1]] = $Matches[2] }
+    }
+    foreach ($key in 'rid', 'rauc_compatible', 'rauc_bootloader') {
+        if (-not $settings.ContainsKey($key)) { throw "$file has no $key" }
+    }
+    $settings
+}
+
+# The development signing key and certificate (artifacts/dev-keys, made once with openssl, never
+# committed). EKU codeSigning (the device's system.conf has check-purpose=codesign) and emailProtection
+# (rauc info on the build machine checks RAUC's default purpose, S/MIME signing).
+function Get-DevCertificate {
+    $dir = Join-Path $Artifacts 'dev-keys'
+    $cert = Join-Path $dir 'dev-cert.pem'
+    $key = Join-Path $dir 'dev-key.pem'
+    if (-not ((Test-Path $cert) -and (Test-Path $key))) {
+        New-Item -ItemType Directory -Force $dir | Out-Null
+        Exec { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 -keyout $key -out $cert -subj '/O=Camera Appliance/CN=Camera Appliance development signing (NOT FOR PRODUCTION)' -addext 'keyUsage=critical,digitalSignature' -addext 'extendedKeyUsage=codeSigning,emailProtection' }
+        chmod 600 $key
+    }
+    [pscustomobject]@{ Cert = $cert; Key = $key }
+}
+
+# Rewrites `key = value` lines of one [section] of a TOML file (the shipped config keeps its comments).
+function Set-TomlValues([string]$Path, [string]$Section, [hashtable]$Values) {
+    $current = ''
+    $lines = foreach ($line in Get-Content $Path) {
+        if ($line -match '^\[([^\]]+)\]') { $current = $Matches[1] }
+        if ($current -eq $Section -and $line -match '^(\w+)(\s*=\s*)("[^"]*"|\S+)(.*)$' -and $Values.ContainsKey($Matches[1])) {
+            $value = $Values[$Matches[1]]
+            $text = if ($value -is [bool]) { "$value".ToLowerInvariant() } else { '"' + $value + '"' }
+            "$($Matches[1])$($Matches[2])$text$($Matches[4])"
+        }
+        else { $line }
+    }
+    Set-Content -Path $Path -Value $lines
+}
+
+# image: publish the board's binary and stage it with the units and the overlay into
+# artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz plus manifest.json.
+function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string]$KeyringPath = $Keyring) {
+    $settings = Get-BoardSettings $BoardName
+    $rid = $settings.rid
+    if ($SkipPublish -and (Test-Path (Get-BinaryPath $rid))) { Invoke-Deps } else { Invoke-Publish $rid }
+    Write-Step "image $BoardName ($rid)"
+    $version = Get-AppVersion
+    $revision = Get-GitRevision
+    $out = Join-Path $Artifacts "image/$BoardName"
+    $stage = Join-Path $out 'rootfs'
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    New-Item -ItemType Directory -Force $stage | Out-Null
+
+    Copy-Item -Recurse -Path (Join-Path $Root 'rootfs-overlay/*') -Destination $stage
+    $put = {
+        param([string]$From, [string]$To)
+        $target = Join-Path $stage $To
+        New-Item -ItemType Directory -Force (Split-Path $target) | Out-Null
+        Copy-Item $From $target
+    }
+    & $put (Get-BinaryPath $rid) 'usr/bin/appliance'
+    foreach ($unit in Get-ChildItem (Join-Path $Root 'systemd') -Filter *.service) { & $put $unit.FullName "usr/lib/systemd/system/$($unit.Name)" }
+    # Enabled the way `systemctl enable` would (their [Install] WantedBy=multi-user.target).
+    $wants = Join-Path $stage 'etc/systemd/system/multi-user.target.wants'
+    New-Item -ItemType Directory -Force $wants | Out-Null
+    foreach ($unit in 'appliance.service', 'mediamtx.service') {
+        New-Item -ItemType SymbolicLink -Path (Join-Path $wants $unit) -Target "/usr/lib/systemd/system/$unit" | Out-Null
+    }
+    $boardDir = Join-Path $Root "board/$BoardName"
+    foreach ($file in Get-ChildItem $boardDir -File) { & $put $file.FullName "usr/share/appliance/board/$($file.Name)" }
+    & $put (Join-Path $Root 'README.md') 'usr/share/doc/appliance/README.md'
+
+    # The board's values in the shipped config and RAUC's system.conf.
+    $config = Join-Path $stage 'etc/appliance/appliance.toml'
+    Set-TomlValues $config 'gpio' @{ board = $BoardName; enabled = ($BoardName -ne 'generic-arm64') }
+    Set-TomlValues $config 'update' @{ enabled = $true; compatible = $settings.rauc_compatible }
+    $raucConf = Join-Path $stage 'etc/rauc/system.conf'
+    (Get-Content -Raw $raucConf).Replace('@COMPATIBLE@', $settings.rauc_compatible).Replace('@BOOTLOADER@', $settings.rauc_bootloader) |
+        Set-Content -NoNewline $raucConf
+    if ($KeyringPath) {
+        if (-not (Test-Path $KeyringPath)) { throw "image: keyring $KeyringPath not found" }
+        Copy-Item $KeyringPath (Join-Path $stage 'etc/rauc/keyring.pem')
+    }
+    else {
+        Write-Host 'image: no -Keyring given: installing the DEVELOPMENT certificate as /etc/rauc/keyring.pem' -ForegroundColor Yellow
+        Copy-Item (Get-DevCertificate).Cert (Join-Path $stage 'etc/rauc/keyring.pem')
+    }
+    Set-Content -Path (Join-Path $stage 'etc/appliance-release') -Value @(
+        "NAME=camera-appliance", "VERSION=$version", "BOARD=$BoardName", "RID=$rid", "GIT_REVISION=$revision",
+        "RAUC_COMPATIBLE=$($settings.rauc_compatible)")
+
+    # Fixed modes: the binary executable, everything else readable, nothing group/world-writable.
+    Get-ChildItem -Recurse -Directory $stage | ForEach-Object { chmod 0755 $_.FullName }
+    Get-ChildItem -Recurse -File $stage | Where-Object { -not $_.LinkType } | ForEach-Object { chmod 0644 $_.FullName }
+    chmod 0755 (Join-Path $stage 'usr/bin/appliance')
+
+    # Manifest: every file with its sha256 (itself excluded), in the archive and beside it.
+    $links = Get-ChildItem -Recurse -File $stage | Where-Object { $_.LinkType } | Sort-Object FullName | ForEach-Object {
+        [ordered]@{ path = '/' + [System.IO.Path]::GetRelativePath($stage, $_.FullName).Replace('\', '/'); target = $_.Target }
+    }
+    $files = Get-ChildItem -Recurse -File $stage | Where-Object { -not $_.LinkType } | Sort-Object FullName | ForEach-Object {
+        [ordered]@{
+            path   = '/' + [System.IO.Path]::GetRelativePath($stage, $_.FullName).Replace('\', '/')
+            size   = $_.Length
+            mode   = [Convert]::ToString([int]$_.UnixFileMode, 8).PadLeft(4, '0')
+            sha256 = (Get-FileHash -Algorithm SHA256 $_.FullName).Hash.ToLowerInvariant()
+        }
+    }
+    $PSNativeCommandUseErrorActionPreference = $false
+    $mtime = git -C $Root log -1 --format=%ct 2>$null
+    if ($LASTEXITCODE -ne 0 -or -not $mtime) { $mtime = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() }
+    $PSNativeCommandUseErrorActionPreference = $true
+    $manifest = [ordered]@{
+        name = 'camera-appliance'; version = $version; board = $BoardName; rid = $rid; git_revision = $revision
+        rauc_compatible = $settings.rauc_compatible
+        # The commit's time, not the clock: the same commit stages the same bytes.
+        built_at = [DateTimeOffset]::FromUnixTimeSeconds([long]$mtime).UtcDateTime.ToString('yyyy-MM-ddTHH:mm:ssZ'); files = @($files); links = @($links)
+    } | ConvertTo-Json -Depth 4
+    $inImage = Join-Path $stage 'usr/share/appliance/manifest.json'
+    Set-Content -Path $inImage -Value $manifest
+    chmod 0644 $inImage
+    Set-Content -Path (Join-Path $out 'manifest.json') -Value $manifest
+
+    # Reproducible tar: sorted names, root:root, the commit's time on every entry, gzip without a timestamp.
+    $archive = Join-Path $out "appliance-rootfs-$BoardName-$version.tar.gz"
+    Exec { tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" --use-compress-program='gzip -n -9' -cf $archive -C $stage . }
+    $listing = tar -tzf $archive
+    foreach ($must in './usr/bin/appliance', './usr/lib/systemd/system/appliance.service', './etc/appliance/appliance.toml', './etc/rauc/keyring.pem', './usr/share/appliance/manifest.json') {
+        if ($listing -notcontains $must) { throw "image: $must is missing from $archive" }
+    }
+    $script:ImageArchive = $archive
+    Write-Host ("image {0}: {1} ({2:N1} MiB, {3} files, sha256 {4})" -f $BoardName, $archive, ((Get-Item $archive).Length / 1MB), @($files).Count,
+        (Get-FileHash -Algorithm SHA256 $archive).Hash.ToLowerInvariant()) -ForegroundColor Green
+}
+
+# bundle: a signed RAUC bundle (verity format) of the board's image, checked with rauc info against
+# the keyring; a tampered copy and a foreign keyring must both be refused.
+function Invoke-Bundle([string]$BoardName = $Board, [switch]$SkipPublish) {
+    if ($Keyring -and -not ($SigningCert -and $SigningKey)) { throw 'bundle: -Keyring needs -SigningCert and -SigningKey (the production signer)' }
+    Invoke-Image $BoardName -SkipPublish:$SkipPublish
+    Write-Step "bundle $BoardName (RAUC)"
+    $settings = Get-BoardSettings $BoardName
+    $version = Get-AppVersion
+    $signer = if ($SigningCert) { [pscustomobject]@{ Cert = $SigningCert; Key = $SigningKey } } else { Get-DevCertificate }
+    $keyringFile = if ($Keyring) { $Keyring } else { $signer.Cert }
+    $out = Join-Path $Artifacts "bundle/$BoardName"
+    $content = Join-Path $out 'content'
+    if (Test-Path $out) { Remove-Item -Recurse -Force $out }
+    New-Item -ItemType Directory -Force $content | Out-Null
+    # RAUC writes a *.tar.* image into an ext4 slot by making the file system and extracting it.
+    Copy-Item $script:ImageArchive (Join-Path $content 'rootfs.tar.gz')
+    Set-Content -Path (Join-Path $content 'manifest.raucm') -Value @(
+        '[update]', "compatible=$($settings.rauc_compatible)", "version=$version", "description=camera-appliance $version for $BoardName", "build=$(Get-GitRevision)",
+        '', '[bundle]', 'format=verity',
+        '', '[image.rootfs]', 'filename=rootfs.tar.gz')
+    $bundle = Join-Path $out "appliance-$BoardName-$version.raucb"
+    Exec { rauc bundle --cert=$($signer.Cert) --key=$($signer.Key) $content $bundle }
+
+    $info = Invoke-Captured 'rauc' @('info', "--keyring=$keyringFile", '--output-format=json', $bundle)
+    if ($info.ExitCode -ne 0) { throw "bundle: rauc info refused the bundle: $($info.StdErr)" }
+    $json = $info.StdOut | ConvertFrom-Json
+    if ($json.compatible -ne $settings.rauc_compatible) { throw "bundle: compatible is '$($json.compatible)', expected '$($settings.rauc_compatible)'" }
+    if ($json.version -ne $version) { throw "bundle: version is '$($json.version)', expected '$version'" }
+    $image = @($json.images | ForEach-Object { $_.PSObject.Properties.Value } | Where-Object { $_.filename -eq 'rootfs.tar.gz' })
+    $expected = (Get-FileHash -Algorithm SHA256 $script:ImageArchive).Hash.ToLowerInvariant()
+    if ($image.Count -ne 1 -or $image[0].checksum -ne $expected) { throw "bundle: the rootfs image in the bundle does not match the image archive (sha256 $expected)" }
+    Write-Host "rauc info --keyring: signature verified; compatible $($json.compatible), version $($json.version), rootfs sha256 $expected"
+
+    # As the device will read it: the image's own system.conf (RAUC rejects unknown keys) with its
+    # check-purpose=codesign, and the keyring the image carries.
+    $staged = Join-Path $Artifacts "image/$BoardName/rootfs/etc/rauc"
+    $device = Invoke-Captured 'rauc' @("--conf=$(Join-Path $staged 'system.conf')", "--keyring=$(Join-Path $staged 'keyring.pem')", 'info', $bundle)
+    if ($device.ExitCode -ne 0) { throw "bundle: with the image's system.conf and keyring, rauc refused the bundle: $($device.StdErr)" }
+    Write-Host "rauc --conf=<image>/etc/rauc/system.conf info: the image's RAUC config loads and accepts the bundle"
+
+    # The good bundle extracts to the very archive (rauc extract checks the payload against the signed verity hash).
+    $extracted = Join-Path $out 'extracted'
+    Exec { rauc extract --keyring=$keyringFile $bundle $extracted }
+    if ((Get-FileHash -Algorithm SHA256 (Join-Path $extracted 'rootfs.tar.gz')).Hash.ToLowerInvariant() -ne $expected) { throw 'bundle: rauc extract gave a different rootfs' }
+    Remove-Item -Recurse -Force $extracted
+
+    # The checks must be able to fail: a flipped byte in the signature, one in the payload, and an
+    # unknown signer are all refused.
+    $bytes = [System.IO.File]::ReadAllBytes($bundle)
+    $tamper = {
+        param([string]$Name, [int]$Offset)
+        $copy = [byte[]]$bytes.Clone()
+        $copy[$Offset] = $copy[$Offset] -bxor 0xFF
+        $path = Join-Path $out $Name
+        [System.IO.File]::WriteAllBytes($path, $copy)
+        $path
+    }
+    # A verity bundle ends with the CMS signature and its 8-byte size; the squashfs payload comes first.
+    $badSignature = & $tamper 'tampered-signature.raucb' ($bytes.Length - 8 - 200)
+    if ((Invoke-Captured 'rauc' @('info', "--keyring=$keyringFile", $badSignature)).ExitCode -eq 0) { throw 'bundle: rauc info accepted a bundle with a tampered signature' }
+    $badPayload = & $tamper 'tampered-payload.raucb' ([int]($bytes.Length / 3))
+    if ((Invoke-Captured 'rauc' @('extract', "--keyring=$keyringFile", $badPayload, (Join-Path $out 'tampered-out'))).ExitCode -eq 0) { throw 'bundle: rauc extract accepted a bundle with a tampered payload' }
+    $stranger = Join-Path $out 'stranger'
+    New-Item -ItemType Directory -Force $stranger | Out-Null
+    Exec { openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -keyout (Join-Path $stranger 'key.pem') -out (Join-Path $stranger 'cert.pem') -subj '/CN=not the appliance signer' 2>$null }
+    if ((Invoke-Captured 'rauc' @('info', "--keyring=$(Join-Path $stranger 'cert.pem')", $bundle)).ExitCode -eq 0) { throw 'bundle: rauc info accepted the bundle with a foreign keyring' }
+    Remove-Item -Recurse -Force $stranger, $badSignature, $badPayload
+    Remove-Item -Recurse -Force (Join-Path $out 'tampered-out') -ErrorAction SilentlyContinue
+    Write-Host 'rauc: a tampered signature, a tampered payload and a foreign keyring were all refused'
+    Write-Host ("bundle {0}: {1} ({2:N1} MiB)" -f $BoardName, $bundle, ((Get-Item $bundle).Length / 1MB)) -ForegroundColor Green
+}
+
 # ci: everything .ci/run checks, in order, with the time each step took.
 function Invoke-Ci {
     $steps = [ordered]@{
@@ -463,6 +698,7 @@ function Invoke-Ci {
         'publish -Rid linux-x64'   = { Invoke-Publish 'linux-x64' }
         'publish -Rid linux-arm64' = { Invoke-Publish 'linux-arm64' }
         'smoke -NoPublish'         = { Invoke-Smoke -SkipPublish }
+        'bundle -Board rpi4'       = { Invoke-Bundle 'rpi4' -SkipPublish }
     }
     $times = [ordered]@{}
     foreach ($name in $steps.Keys) {
@@ -487,7 +723,7 @@ function Invoke-Bench {
 # help: the task list.
 function Show-Help {
     Write-Host @'
-usage: dotnet pwsh ./build.ps1 <task> [-Rid linux-x64|linux-arm64] [-Configuration Release|Debug] [-NoPublish]
+usage: dotnet pwsh ./build.ps1 <task> [-Rid linux-x64|linux-arm64] [-Configuration Release|Debug] [-NoPublish] [-Board NAME]
 
 tasks:
   deps      install the missing Debian packages the build and tests need (apt; sudo when not root)
@@ -497,7 +733,11 @@ tasks:
   run       run the service with src/Appliance/appliance.development.toml
   publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
   smoke     publish linux-arm64 (unless -NoPublish) and exercise it under qemu-aarch64-static
-  ci        test, publish linux-x64, publish linux-arm64, smoke -NoPublish (what .ci/run runs)
+  image     publish the board's binary, stage it with systemd/ and rootfs-overlay/ into
+            artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz + manifest.json  [-Board rpi4|rpi5|generic-arm64] [-Keyring CA.pem]
+  bundle    image, then a signed RAUC bundle artifacts/bundle/<board>/appliance-<board>-<version>.raucb, checked with
+            rauc info --keyring (dev certificate made with openssl unless -Keyring/-SigningCert/-SigningKey)
+  ci        test, publish linux-x64, publish linux-arm64, smoke -NoPublish, bundle -Board rpi4 (what .ci/run runs)
   bench     publish linux-x64 and run tests/Appliance.LoadClient against it (extra args pass through)
   help      this list
 
@@ -521,6 +761,8 @@ try {
         'run' { Invoke-Run }
         'publish' { Invoke-Publish $Rid }
         'smoke' { Invoke-Smoke -SkipPublish:$NoPublish }
+        'image' { Invoke-Image $Board -SkipPublish:$NoPublish }
+        'bundle' { Invoke-Bundle $Board -SkipPublish:$NoPublish }
         'ci' { Invoke-Ci }
         'bench' { Invoke-Bench }
         { $_ -in 'help', '-h', '--help', '-?' } { Show-Help }
