@@ -691,11 +691,20 @@ function Invoke-Bundle([string]$BoardName = $Board, [switch]$SkipPublish) {
     Write-Host ("bundle {0}: {1} ({2:N1} MiB)" -f $BoardName, $bundle, ((Get-Item $bundle).Length / 1MB)) -ForegroundColor Green
 }
 
+# The sd_notify/watchdog process tests again, on the published Native AOT binary (the shipped program).
+function Invoke-NotifyTests {
+    Write-Step 'notify tests on the AOT binary (SystemdProcessTests)'
+    $env:APPLIANCE_BINARY = Get-BinaryPath 'linux-x64'
+    try { Exec { dotnet test $Solution -c $Configuration -tl:off --no-build --filter 'FullyQualifiedName~SystemdProcessTests' } }
+    finally { Remove-Item Env:APPLIANCE_BINARY -ErrorAction SilentlyContinue }
+}
+
 # ci: everything .ci/run checks, in order, with the time each step took.
 function Invoke-Ci {
     $steps = [ordered]@{
         'test'                     = { Invoke-Test }
         'publish -Rid linux-x64'   = { Invoke-Publish 'linux-x64' }
+        'notify tests, AOT binary' = { Invoke-NotifyTests }
         'publish -Rid linux-arm64' = { Invoke-Publish 'linux-arm64' }
         'smoke -NoPublish'         = { Invoke-Smoke -SkipPublish }
         'bundle -Board rpi4'       = { Invoke-Bundle 'rpi4' -SkipPublish }
@@ -737,7 +746,8 @@ tasks:
             artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz + manifest.json  [-Board rpi4|rpi5|generic-arm64] [-Keyring CA.pem]
   bundle    image, then a signed RAUC bundle artifacts/bundle/<board>/appliance-<board>-<version>.raucb, checked with
             rauc info --keyring (dev certificate made with openssl unless -Keyring/-SigningCert/-SigningKey)
-  ci        test, publish linux-x64, publish linux-arm64, smoke -NoPublish, bundle -Board rpi4 (what .ci/run runs)
+  ci        test, publish linux-x64, the notify/watchdog tests on that AOT binary, publish linux-arm64,
+            smoke -NoPublish, bundle -Board rpi4 (what .ci/run runs)
   bench     publish linux-x64 and run tests/Appliance.LoadClient against it (extra args pass through)
   help      this list
 

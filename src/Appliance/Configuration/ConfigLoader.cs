@@ -142,6 +142,7 @@ public static class ConfigLoader
         foreach (DictionaryEntry pair in environment)
         {
             if (pair.Key is not string name || !name.StartsWith(EnvPrefix, StringComparison.Ordinal)) continue;
+            if (name == Hosting.FaultInjection.Variable) continue; // not a config key: read by FaultInjection
             var raw = pair.Value as string ?? "";
             if (!byVariable.TryGetValue(name, out var key))
             {
