@@ -134,8 +134,12 @@ public static class ConfigValidator
         v.OneOf("logging.format", c.Logging.Format, ["systemd", "console"]);
 
         v.NotEmpty("update.rauc_path", c.Update.RaucPath);
+        // Not resolved against the config file like the data paths: a bare name is looked up in PATH when run.
+        v.That("update.rauc_path", $"\"{c.Update.RaucPath}\"", !c.Update.RaucPath.Contains('/') || c.Update.RaucPath.StartsWith('/'),
+            "must be a command name (looked up in PATH) or an absolute path");
         v.Range("update.healthy_after", c.Update.HealthyAfter, 1, 86400);
         v.NotEmpty("update.compatible", c.Update.Compatible);
+        v.That("update.compatible", $"\"{c.Update.Compatible}\"", !c.Update.Compatible.Any(char.IsControl), "must not contain control characters");
         return v.Problems;
     }
 

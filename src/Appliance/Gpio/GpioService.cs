@@ -125,7 +125,8 @@ public sealed partial class GpioService : IDisposable
         _log.LogDebug("Activity LED flash");
     }
 
-    /// <summary>For the OTA work: shows update pending / confirmed on the status LED.</summary>
+    /// <summary>Shows update pending / confirmed on the status LED directly. The OTA side itself publishes
+    /// <see cref="Update.UpdateIndicatorChanged"/> on the hub instead, which the status watcher reads.</summary>
     public void SetUpdate(UpdateIndicator update) => _status.SetUpdate(update);
 
     private void ShowStatus()

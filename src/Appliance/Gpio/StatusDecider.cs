@@ -2,7 +2,8 @@ using Appliance.Health;
 
 namespace Appliance.Gpio;
 
-/// <summary>Set by the OTA work (later issue) while an update is installed or after it is confirmed.</summary>
+/// <summary>What the OTA side (Update/UpdateLed) shows: Pending while a bundle is installed or a freshly installed
+/// slot waits to be marked good, Confirmed for a while after it was.</summary>
 public enum UpdateIndicator { None, Pending, Confirmed }
 
 /// <summary>Everything the status LED depends on, as last reported by the subsystems.</summary>
@@ -11,8 +12,9 @@ public enum UpdateIndicator { None, Pending, Confirmed }
 /// <param name="MediaMtx">The MediaMTX monitor's health state; null before it reported.</param>
 /// <param name="Failed">Components that reported failed (a storage guard reports a full disk this way).</param>
 /// <param name="ConfigRejected">Why the last config edit was rejected; null once an edit is accepted.</param>
+/// <param name="UpdateReason">What the update indicator is about ("update being installed", "new slot waiting to be confirmed").</param>
 public sealed record StatusInputs(bool Serving, bool Stopping, ComponentState? MediaMtx, int ConnectedCameras, IReadOnlyList<string> Failed,
-    string? ConfigRejected, UpdateIndicator Update);
+    string? ConfigRejected, UpdateIndicator Update, string? UpdateReason = null);
 
 /// <summary>The status LED's one pattern for the current inputs, with the reason (logged and shown in get_status).</summary>
 public static class StatusDecider
@@ -24,12 +26,12 @@ public static class StatusDecider
         if (s.Stopping) return (StatusPattern.Off, "shutting down");
         if (s.Failed.Count > 0) return (StatusPattern.Error, $"failed: {string.Join(", ", s.Failed)}");
         if (s.ConfigRejected is { } why) return (StatusPattern.Error, $"config edit rejected: {why}");
-        if (s.Update == UpdateIndicator.Pending) return (StatusPattern.UpdatePending, "update being installed");
+        if (s.Update == UpdateIndicator.Pending) return (StatusPattern.UpdatePending, s.UpdateReason ?? "update being installed");
         if (!s.Serving) return (StatusPattern.Starting, "API not serving yet");
         if (s.MediaMtx is null or ComponentState.NotStarted or ComponentState.Starting) return (StatusPattern.Starting, "waiting for the first MediaMTX check");
         if (s.MediaMtx != ComponentState.Running) return (StatusPattern.Degraded, "MediaMTX unavailable (failing or circuit open)");
         if (s.ConnectedCameras == 0) return (StatusPattern.Degraded, "no camera connected");
-        if (s.Update == UpdateIndicator.Confirmed) return (StatusPattern.UpdateConfirmed, "update confirmed");
+        if (s.Update == UpdateIndicator.Confirmed) return (StatusPattern.UpdateConfirmed, s.UpdateReason ?? "update confirmed");
         return (StatusPattern.Healthy, $"serving, MediaMTX healthy, {s.ConnectedCameras} camera(s) connected");
     }
 }

@@ -3,15 +3,16 @@ using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Health;
 using Appliance.MediaMtx;
+using Appliance.Update;
 
 namespace Appliance.Gpio;
 
 /// <summary>
 /// Keeps <see cref="StatusInputs"/> current from the event hub alone: health changes (which carry
 /// every component's state, including "config" when an edit was rejected and "storage" when the
-/// disk is critical) and camera changes; nothing is polled. <see cref="Changed"/> fires when the
-/// decided pattern or its reason changes; listeners read <see cref="Current"/>, so a late invocation
-/// never shows a stale pattern.
+/// disk is critical), camera changes and the OTA update indicator; nothing is polled.
+/// <see cref="Changed"/> fires when the decided pattern or its reason changes; listeners read
+/// <see cref="Current"/>, so a late invocation never shows a stale pattern.
 /// </summary>
 public sealed class StatusWatcher : IDisposable
 {
@@ -20,6 +21,7 @@ public sealed class StatusWatcher : IDisposable
     private readonly Dictionary<string, bool> _connected = new(StringComparer.Ordinal);
     private IReadOnlyList<ComponentHealth> _components = [];
     private UpdateIndicator _update;
+    private string? _updateReason;
     private (StatusPattern Pattern, string Reason) _current = (StatusPattern.Starting, "starting");
 
     public StatusWatcher(EventHub events, HealthRegistry health, CameraRegistry cameras)
@@ -38,9 +40,9 @@ public sealed class StatusWatcher : IDisposable
 
     public event Action? Changed;
 
-    public void SetUpdate(UpdateIndicator update)
+    public void SetUpdate(UpdateIndicator update, string? reason = null)
     {
-        lock (_gate) _update = update;
+        lock (_gate) (_update, _updateReason) = (update, reason);
         Recompute();
     }
 
@@ -53,6 +55,9 @@ public sealed class StatusWatcher : IDisposable
                 break;
             case CameraChange c:
                 lock (_gate) _connected[c.Current.Device] = c.Current.IsConnected;
+                break;
+            case UpdateIndicatorChanged u: // the OTA side (Update/UpdateLed): installing, new slot pending, confirmed
+                lock (_gate) (_update, _updateReason) = (u.Indicator, u.Reason);
                 break;
             default:
                 return;
@@ -71,7 +76,7 @@ public sealed class StatusWatcher : IDisposable
                 byName.GetValueOrDefault(MediaMtxHealthMonitor.Component)?.State,
                 _connected.Values.Count(connected => connected),
                 [.. _components.Where(c => c.State == ComponentState.Failed && c.Name is not GpioService.Component and not ConfigStore.HealthComponent).Select(c => c.Name)],
-                config?.State == ComponentState.Failed ? config.Detail : null, _update);
+                config?.State == ComponentState.Failed ? config.Detail : null, _update, _updateReason);
             var next = StatusDecider.Decide(inputs);
             if (next == _current) return;
             _current = next;

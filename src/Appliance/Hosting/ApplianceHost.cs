@@ -12,6 +12,7 @@ using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
 using Appliance.Security;
 using Appliance.Storage;
+using Appliance.Update;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -188,6 +189,19 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStarted.Register(storage.Start);
         app.Lifetime.ApplicationStopping.Register(retention.Dispose);
         app.Lifetime.ApplicationStopping.Register(storage.Dispose);
+        // OTA (Update/): the rauc CLI; the mark-good gate (a freshly installed slot is marked good only after
+        // update.healthy_after s of continuous health, else the bootloader falls back); install_update's
+        // background installer. Both drive the status LED's update patterns through the hub.
+        var rauc = new RaucClient(() => config.Current.Update.RaucPath, loggers.CreateLogger<RaucClient>());
+        var updateLed = new UpdateLed(events);
+        var markGood = new MarkGoodGate(config, rauc, health, events, updateLed,
+            new ConfirmedSlots(config.Current.Storage.StateDir, loggers.CreateLogger<ConfirmedSlots>()),
+            loggers.CreateLogger<MarkGoodGate>());
+        var installer = new UpdateInstaller(rauc, events, updateLed, loggers.CreateLogger<UpdateInstaller>());
+        new UpdateMethods(config, rauc, markGood, installer).Register(methods);
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(markGood.StartAsync)); // rauc is asked off the start-up path
+        app.Lifetime.ApplicationStopping.Register(markGood.Dispose);
+        app.Lifetime.ApplicationStopping.Register(installer.Dispose);
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
         config.Changed += change =>

@@ -16,6 +16,8 @@ public static class RpcErrorCode
     public const int MediaServerUnavailable = -32006;
     public const int InsufficientStorage = -32007;
     public const int NotSupported = -32008;
+    /// <summary>install_update while an installation is still running (beyond the contract's table).</summary>
+    public const int UpdateInProgress = -32009;
 }
 
 /// <summary>Thrown by method handlers to answer with a JSON-RPC error. <paramref name="Field"/>

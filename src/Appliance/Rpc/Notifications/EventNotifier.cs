@@ -11,6 +11,7 @@ using Appliance.MediaMtx;
 using Appliance.Rpc.Methods;
 using Appliance.Security;
 using Appliance.Storage;
+using Appliance.Update;
 
 namespace Appliance.Rpc.Notifications;
 
@@ -79,6 +80,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
         HealthChanged => EventTopic.SystemHealth,
         ServiceLifecycleEvent s => s.Started ? EventTopic.SystemStartup : EventTopic.SystemShutdown,
         ButtonPressed => EventTopic.ButtonPressed,
+        UpdateProgress => EventTopic.UpdateProgress,
         _ => EventTopic.None,
     };
 
@@ -102,6 +104,8 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
             ServiceLifecycleEvent s => Frame("system_event", new SystemEventUpdate(name!, s.Version, Math.Round(s.Uptime.TotalSeconds, 3)), c.SystemEventUpdate),
             ButtonPressed b => Frame("button_pressed", new ButtonPressedUpdate(b.Plan.Button, b.Plan.PressName, b.Plan.Action, b.Plan.Devices, b.Origin, name!),
                 c.ButtonPressedUpdate),
+            UpdateProgress u => Frame("update_progress", new UpdateProgressUpdate(u.Percent, u.Message, InstallStates.Name(u.Status), u.Bundle, u.Error, name!),
+                c.UpdateProgressUpdate),
             _ => throw new ArgumentException($"no notification for {e.GetType().Name}", nameof(e)),
         };
     }

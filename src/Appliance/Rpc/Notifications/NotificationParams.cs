@@ -34,6 +34,10 @@ public sealed record SystemEventUpdate(string Event, string Version, double Upti
 /// <summary>button_pressed (button.pressed): which button, how long, what it does and on which cameras.</summary>
 public sealed record ButtonPressedUpdate(string Button, string Press, string Action, List<string> Devices, string Origin, string Event);
 
+/// <summary>update_progress (update.progress): one step of install_update's installation; status installing|succeeded|failed,
+/// error (RAUC's text) only when failed.</summary>
+public sealed record UpdateProgressUpdate(int Percent, string Message, string Status, string Bundle, string? Error, string Event);
+
 /// <summary>Source-generated JSON for every notification's params (no reflection in the AOT binary).</summary>
 [JsonSerializable(typeof(CameraStatusUpdate))]
 [JsonSerializable(typeof(RecordingStatusUpdate))]
@@ -43,5 +47,6 @@ public sealed record ButtonPressedUpdate(string Button, string Press, string Act
 [JsonSerializable(typeof(SystemHealthUpdate))]
 [JsonSerializable(typeof(SystemEventUpdate))]
 [JsonSerializable(typeof(ButtonPressedUpdate))]
+[JsonSerializable(typeof(UpdateProgressUpdate))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class NotificationJsonContext : JsonSerializerContext;
