@@ -607,6 +607,15 @@ function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string
     chmod 0644 $inImage
     Set-Content -Path (Join-Path $out 'manifest.json') -Value $manifest
 
+    # The staged binary accepts the staged config (a throw-away secret stands in for the first-boot one).
+    $staged = Join-Path $stage 'usr/bin/appliance'
+    $check = [System.Collections.Generic.List[string]]::new()
+    if ($rid -eq 'linux-arm64' -and (uname -m) -ne 'aarch64') { $check.Add('qemu-aarch64-static') }
+    $check.AddRange([string[]]@($staged, '--check-config', '--config', $config))
+    $env:APPLIANCE_SECURITY_JWT_SECRET = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(48))
+    try { Exec { & $check[0] @($check | Select-Object -Skip 1) } }
+    finally { Remove-Item Env:APPLIANCE_SECURITY_JWT_SECRET }
+
     # Reproducible tar: sorted names, root:root, the commit's time on every entry, gzip without a timestamp.
     $archive = Join-Path $out "appliance-rootfs-$BoardName-$version.tar.gz"
     Exec { tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" --use-compress-program='gzip -n -9' -cf $archive -C $stage . }
