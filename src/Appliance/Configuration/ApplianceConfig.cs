@@ -186,4 +186,7 @@ public sealed class UpdateSection
     /// <summary>Seconds a freshly installed slot must stay healthy before it is marked good.</summary>
     public double HealthyAfter { get; set; } = 120;
     public string Compatible { get; set; } = "camera-appliance";
+    /// <summary>What the reboot method runs (after an update, or for remote help): a program and its
+    /// arguments separated by spaces. systemctl asks logind, which asks polkit (rootfs-overlay rule).</summary>
+    public string RebootCommand { get; set; } = "systemctl reboot";
 }

@@ -138,6 +138,10 @@ public static class ConfigValidator
         v.That("update.rauc_path", $"\"{c.Update.RaucPath}\"", !c.Update.RaucPath.Contains('/') || c.Update.RaucPath.StartsWith('/'),
             "must be a command name (looked up in PATH) or an absolute path");
         v.Range("update.healthy_after", c.Update.HealthyAfter, 1, 86400);
+        v.NotEmpty("update.reboot_command", c.Update.RebootCommand);
+        var reboot = c.Update.RebootCommand.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
+        v.That("update.reboot_command", $"\"{c.Update.RebootCommand}\"", !reboot.Contains('/') || reboot.StartsWith('/'),
+            "must start with a bare command name (looked up in PATH) or an absolute path");
         v.NotEmpty("update.compatible", c.Update.Compatible);
         v.That("update.compatible", $"\"{c.Update.Compatible}\"", !c.Update.Compatible.Any(char.IsControl), "must not contain control characters");
         return v.Problems;

@@ -198,7 +198,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             new ConfirmedSlots(config.Current.Storage.StateDir, loggers.CreateLogger<ConfirmedSlots>()),
             loggers.CreateLogger<MarkGoodGate>());
         var installer = new UpdateInstaller(rauc, events, updateLed, loggers.CreateLogger<UpdateInstaller>());
-        new UpdateMethods(config, rauc, markGood, installer).Register(methods);
+        new UpdateMethods(config, rauc, markGood, installer, new DeviceReboot(config, loggers.CreateLogger<DeviceReboot>())).Register(methods);
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(markGood.StartAsync)); // rauc is asked off the start-up path
         app.Lifetime.ApplicationStopping.Register(markGood.Dispose);
         app.Lifetime.ApplicationStopping.Register(installer.Dispose);

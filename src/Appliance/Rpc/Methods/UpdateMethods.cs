@@ -19,10 +19,13 @@ public sealed record UpdateStatusResult(bool Enabled, string Compatible, string?
 
 public sealed record InstallUpdateResult(bool Started, string Bundle);
 
+public sealed record RebootResult(bool Rebooting, string At, string Command);
+
 /// <summary>Source-generated JSON for the OTA results. Nulls are written (a slot RAUC never installed has
 /// "version": null) except the two optional members marked above.</summary>
 [JsonSerializable(typeof(UpdateStatusResult))]
 [JsonSerializable(typeof(InstallUpdateResult))]
+[JsonSerializable(typeof(RebootResult))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 public sealed partial class UpdateJsonContext : JsonSerializerContext;
 
@@ -31,13 +34,32 @@ public sealed partial class UpdateJsonContext : JsonSerializerContext;
 /// get_update_status asks RAUC afresh on every call (slots change under us: an install, a fallback);
 /// when RAUC cannot be asked the rest is still answered, with RAUC's problem in <c>error</c>.
 /// install_update only validates and starts: progress arrives as update_progress notifications.
+/// reboot {delay?} boots the new slot after an install (or helps remotely): answered, then run.
 /// </summary>
-public sealed class UpdateMethods(ConfigStore config, RaucClient rauc, MarkGoodGate gate, UpdateInstaller installer)
+public sealed class UpdateMethods(ConfigStore config, RaucClient rauc, MarkGoodGate gate, UpdateInstaller installer, DeviceReboot reboot)
 {
     public void Register(RpcMethodTable table)
     {
         table.Add("get_update_status", Role.Admin, GetStatusAsync);
         table.Add("install_update", Role.Admin, Install);
+        table.Add("reboot", Role.Admin, Reboot);
+    }
+
+    private ValueTask<RpcResult> Reboot(RpcCall call)
+    {
+        var delay = TimeSpan.FromSeconds(call.OptionalNumber("delay", 1, 300) ?? 3);
+        if (installer.Current.State == InstallState.Installing)
+            throw new RpcException(RpcErrorCode.UpdateInProgress, $"Update in progress: {installer.Current.Bundle} is being installed; reboot when it has finished");
+        var who = (call.CallCredential ?? call.Connection.Auth)?.UserId ?? "unknown";
+        try
+        {
+            var (at, command) = reboot.Request(delay, $"{who} from {call.Connection.Remote}");
+            return ValueTask.FromResult(RpcResult.From(new RebootResult(true, MediaFileNames.Iso(at), command), UpdateJsonContext.Default.RebootResult));
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new RpcException(RpcErrorCode.NotSupported, "Capability not supported: " + e.Message);
+        }
     }
 
     private async ValueTask<RpcResult> GetStatusAsync(RpcCall call)
