@@ -185,6 +185,10 @@ public sealed class UpdateSection
     public string RaucPath { get; set; } = "rauc";
     /// <summary>Seconds a freshly installed slot must stay healthy before it is marked good.</summary>
     public double HealthyAfter { get; set; } = 120;
+    /// <summary>Seconds after start within which a freshly installed slot must have been marked good; past
+    /// that it is marked bad and the device reboots into the previous slot. 0 = never (the bootloader's
+    /// boot counter and the watchdog are then the only way back).</summary>
+    public double FallbackAfter { get; set; } = 900;
     public string Compatible { get; set; } = "camera-appliance";
     /// <summary>What the reboot method runs (after an update, or for remote help): a program and its
     /// arguments separated by spaces. systemctl asks logind, which asks polkit (rootfs-overlay rule).</summary>

@@ -138,6 +138,9 @@ public static class ConfigValidator
         v.That("update.rauc_path", $"\"{c.Update.RaucPath}\"", !c.Update.RaucPath.Contains('/') || c.Update.RaucPath.StartsWith('/'),
             "must be a command name (looked up in PATH) or an absolute path");
         v.Range("update.healthy_after", c.Update.HealthyAfter, 1, 86400);
+        v.Range("update.fallback_after", c.Update.FallbackAfter, 0, 86400);
+        v.That("update.fallback_after", c.Update.FallbackAfter.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            c.Update.FallbackAfter == 0 || c.Update.FallbackAfter > c.Update.HealthyAfter, "must be 0 (never) or longer than update.healthy_after");
         v.NotEmpty("update.reboot_command", c.Update.RebootCommand);
         var reboot = c.Update.RebootCommand.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? "";
         v.That("update.reboot_command", $"\"{c.Update.RebootCommand}\"", !reboot.Contains('/') || reboot.StartsWith('/'),

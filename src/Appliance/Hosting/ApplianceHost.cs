@@ -194,11 +194,12 @@ public sealed class ApplianceHost : IAsyncDisposable
         // background installer. Both drive the status LED's update patterns through the hub.
         var rauc = new RaucClient(() => config.Current.Update.RaucPath, loggers.CreateLogger<RaucClient>());
         var updateLed = new UpdateLed(events);
+        var reboot = new DeviceReboot(config, loggers.CreateLogger<DeviceReboot>());
         var markGood = new MarkGoodGate(config, rauc, health, events, updateLed,
             new ConfirmedSlots(config.Current.Storage.StateDir, loggers.CreateLogger<ConfirmedSlots>()),
-            loggers.CreateLogger<MarkGoodGate>());
+            loggers.CreateLogger<MarkGoodGate>(), reboot: reboot);
         var installer = new UpdateInstaller(rauc, events, updateLed, loggers.CreateLogger<UpdateInstaller>());
-        new UpdateMethods(config, rauc, markGood, installer, new DeviceReboot(config, loggers.CreateLogger<DeviceReboot>())).Register(methods);
+        new UpdateMethods(config, rauc, markGood, installer, reboot).Register(methods);
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(markGood.StartAsync)); // rauc is asked off the start-up path
         app.Lifetime.ApplicationStopping.Register(markGood.Dispose);
         app.Lifetime.ApplicationStopping.Register(installer.Dispose);

@@ -24,6 +24,8 @@ public enum GateState
     Pending,
     /// <summary>Marked good in this run.</summary>
     Confirmed,
+    /// <summary>Not marked good within update.fallback_after: marked bad, rebooting into the previous slot.</summary>
+    FallingBack,
 }
 
 /// <summary>What get_update_status shows of the gate.</summary>
@@ -41,7 +43,11 @@ public sealed record GateSnapshot(GateState State, bool PendingConfirmation, str
 /// Healthy = the API serves (websocket_server running), the config is valid (config not failed) and
 /// MediaMTX answers (mediamtx_controller running), as the hub's health events say. Any unhealthy
 /// moment restarts the clock; a slot that never stays healthy long enough is never marked good, and
-/// the bootloader's fallback does the rest. All timing runs on <see cref="TimeProvider"/> (tests use a fake clock).
+/// the bootloader's fallback does the rest. A service that keeps running unhealthy would never reboot,
+/// though, so the bootloader would never get its chance: if the slot is still not marked good
+/// <c>update.fallback_after</c> seconds after start, the gate marks it bad (<c>rauc status mark-bad
+/// booted</c>) and reboots (<see cref="DeviceReboot"/>) into the previous slot.
+/// All timing runs on <see cref="TimeProvider"/> (tests use a fake clock).
 /// </summary>
 public sealed class MarkGoodGate : IDisposable
 {
@@ -67,10 +73,13 @@ public sealed class MarkGoodGate : IDisposable
     private bool _confirming;
     private ITimer? _timer;
     private ITimer? _confirmedTimer;
+    private ITimer? _deadline;
+    private readonly DeviceReboot? _reboot;
 
     public MarkGoodGate(ConfigStore config, RaucClient rauc, HealthRegistry health, EventHub events, UpdateLed led, ConfirmedSlots confirmed,
-        ILogger<MarkGoodGate> log, TimeProvider? time = null)
+        ILogger<MarkGoodGate> log, TimeProvider? time = null, DeviceReboot? reboot = null)
     {
+        _reboot = reboot;
         _settings = config.Current.Update; // update.* needs a restart: the values this run started with
         _rauc = rauc;
         _led = led;
@@ -86,6 +95,9 @@ public sealed class MarkGoodGate : IDisposable
 
     /// <summary>The mark-good call in flight or last made (tests await it); null if none was started.</summary>
     internal Task? Confirmation { get; private set; }
+
+    /// <summary>The fallback (mark-bad, then the reboot request) once the deadline passed (tests await it).</summary>
+    internal Task? Fallback { get; private set; }
 
     public TimeSpan HealthyAfter => TimeSpan.FromSeconds(_settings.HealthyAfter);
 
@@ -152,6 +164,50 @@ public sealed class MarkGoodGate : IDisposable
             (_state, _slot) = (GateState.Pending, booted);
             _led.SetSlot(UpdateIndicator.Pending);
             ArmLocked(Remaining());
+            if (_settings.FallbackAfter > 0 && !_stop.IsCancellationRequested)
+                _deadline = _time.CreateTimer(_ => OnDeadline(), null, TimeSpan.FromSeconds(_settings.FallbackAfter), Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnDeadline()
+    {
+        lock (_gate)
+        {
+            if (_state != GateState.Pending || _confirming || _stop.IsCancellationRequested) return;
+            _state = GateState.FallingBack;
+            _error = $"not healthy for {_settings.HealthyAfter} s within {_settings.FallbackAfter} s of start: slot marked bad, rebooting into the previous one";
+            _timer?.Dispose();
+            _timer = null;
+            Fallback = Task.Run(FallBackAsync);
+        }
+    }
+
+    private async Task FallBackAsync()
+    {
+        _log.LogCritical("OTA: slot {Slot} was not healthy for {Healthy} s within {Deadline} s of start: marking it bad and rebooting into the previous slot",
+            _slot?.Name, _settings.HealthyAfter, _settings.FallbackAfter);
+        try
+        {
+            await _rauc.MarkBadBootedAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (RaucException e)
+        {
+            // Rebooting anyway: the slot was never marked good, so the bootloader's boot counter still falls back.
+            _log.LogError("OTA: rauc mark-bad failed ({Error}); rebooting anyway", e.Message);
+        }
+        if (_reboot is null) return;
+        try
+        {
+            _reboot.Request(TimeSpan.FromSeconds(3), "OTA fallback");
+        }
+        catch (FileNotFoundException e)
+        {
+            _log.LogError("OTA: cannot reboot into the previous slot: {Error}", e.Message);
+            lock (_gate) _error = "slot marked bad, but the reboot failed: " + e.Message;
         }
     }
 
@@ -272,6 +328,7 @@ public sealed class MarkGoodGate : IDisposable
         {
             _timer?.Dispose();
             _confirmedTimer?.Dispose();
+            _deadline?.Dispose();
         }
     }
 }

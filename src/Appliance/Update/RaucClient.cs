@@ -30,6 +30,14 @@ public sealed class RaucClient(Func<string> raucPath, ILogger<RaucClient> log)
         return output.Stdout.Trim();
     }
 
+    /// <summary><c>rauc status mark-bad booted</c>: the running slot failed its trial; the bootloader
+    /// boots the other one next time.</summary>
+    public async Task<string> MarkBadBootedAsync(CancellationToken cancellation = default)
+    {
+        var output = await RunAsync(["status", "mark-bad", "booted"], MarkGoodTimeout, null, cancellation).ConfigureAwait(false);
+        return output.Stdout.Trim();
+    }
+
     /// <summary>
     /// <c>rauc install BUNDLE</c>: each progress line is handed to <paramref name="progress"/> as RAUC
     /// prints it. Returns normally when RAUC's exit code says it succeeded; throws

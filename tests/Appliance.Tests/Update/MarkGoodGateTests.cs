@@ -25,8 +25,10 @@ public sealed class MarkGoodGateTests
     {
         private readonly TestDirectory _dir = new();
 
-        public Rig(bool enabled = true, string? raucPath = null)
+        public Rig(bool enabled = true, string? raucPath = null, double fallbackAfter = 0)
         {
+            RebootScript = _dir.Write("bin/fake-systemctl", $"#!/bin/sh\necho \"$@\" >> '{_dir.File("reboot-calls")}'\n");
+            File.SetUnixFileMode(RebootScript, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var loaded = ConfigLoader.Load($"""
                 [server]
                 environment = "development"
@@ -38,6 +40,8 @@ public sealed class MarkGoodGateTests
                 enabled = {(enabled ? "true" : "false")}
                 rauc_path = "{raucPath ?? Rauc.Path}"
                 healthy_after = 120
+                fallback_after = {fallbackAfter}
+                reboot_command = "{RebootScript} reboot"
                 """, _dir.File("appliance.toml"), new Dictionary<string, string>());
             Assert.That(loaded.IsValid, Is.True, string.Join("\n", loaded.Problems));
             Config = new ConfigStore(loaded.Config!, null, NullLogger.Instance);
@@ -46,10 +50,14 @@ public sealed class MarkGoodGateTests
             Events.On<UpdateIndicatorChanged>("test", u => { lock (Indicators) Indicators.Add(u.Indicator); });
             State = new ConfirmedSlots(_dir.File("state"), NullLogger.Instance);
             var rauc = new RaucClient(() => Config.Current.Update.RaucPath, NullLogger<RaucClient>.Instance);
-            Gate = new MarkGoodGate(Config, rauc, Health, Events, new UpdateLed(Events), State, NullLogger<MarkGoodGate>.Instance, Clock);
+            Reboot = new DeviceReboot(Config, NullLogger<DeviceReboot>.Instance, Clock);
+            Gate = new MarkGoodGate(Config, rauc, Health, Events, new UpdateLed(Events), State, NullLogger<MarkGoodGate>.Instance, Clock, Reboot);
         }
 
         public RaucStandIn Rauc { get; } = new();
+        public string RebootScript { get; }
+        public DeviceReboot Reboot { get; }
+        public IReadOnlyList<string> RebootCalls => File.Exists(_dir.File("reboot-calls")) ? File.ReadAllLines(_dir.File("reboot-calls")) : [];
         public FakeTimeProvider Clock { get; } = new();
         public EventHub Events { get; } = new();
         public HealthRegistry Health { get; }
@@ -83,6 +91,7 @@ public sealed class MarkGoodGateTests
         public void Advance(double seconds) => Clock.Advance(TimeSpan.FromSeconds(seconds));
 
         public int MarkGoodCalls => Rauc.Calls.Count(c => c == MarkGood);
+        public int MarkBadCalls => Rauc.Calls.Count(c => c == "status mark-bad booted");
 
         public async ValueTask DisposeAsync()
         {
@@ -160,6 +169,58 @@ public sealed class MarkGoodGateTests
         Assert.That(rig.Gate.Snapshot().PendingConfirmation, Is.True);
         Assert.That(rig.Gate.Snapshot().HealthyFor, Is.EqualTo(TimeSpan.Zero));
         Assert.That(File.Exists(rig.StateFile), Is.False, "nothing recorded as confirmed");
+    }
+
+    [Test]
+    public async Task NotMarkedGoodByFallbackAfterIsMarkedBadAndTheDeviceReboots()
+    {
+        await using var rig = new Rig(fallbackAfter: 600);
+        await rig.Gate.StartAsync();
+        rig.Report("websocket_server", ComponentState.Running);
+        rig.Report(MediaMtxHealthMonitor.Component, ComponentState.Degraded); // the new slot's media server never comes up
+        rig.Advance(599);
+        Assert.That(rig.Gate.Fallback, Is.Null, "not before fallback_after");
+        rig.Advance(1);
+        Assert.That(rig.Gate.Fallback, Is.Not.Null);
+        await rig.Gate.Fallback!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(rig.MarkBadCalls, Is.EqualTo(1));
+        Assert.That(rig.MarkGoodCalls, Is.Zero);
+        Assert.That(rig.Gate.Snapshot().State, Is.EqualTo(GateState.FallingBack));
+        Assert.That(rig.Gate.Snapshot().Error, Does.Contain("marked bad"));
+
+        // Healthy now is too late: it stays fallen back.
+        rig.Report(MediaMtxHealthMonitor.Component, ComponentState.Running);
+        rig.Advance(3); // the reboot's delay
+        Assert.That(rig.Reboot.Pending, Is.Not.Null);
+        Assert.That(await rig.Reboot.Pending!.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo(0));
+        Assert.That(rig.RebootCalls, Is.EqualTo(new[] { "reboot" }));
+        rig.Advance(600);
+        Assert.That(rig.MarkGoodCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task MarkedGoodBeforeTheDeadlineNeverFallsBack()
+    {
+        await using var rig = new Rig(fallbackAfter: 600);
+        await rig.Gate.StartAsync();
+        rig.MakeHealthy();
+        rig.Advance(120);
+        await rig.Gate.Confirmation!.WaitAsync(TimeSpan.FromSeconds(10));
+        rig.Advance(2000);
+        Assert.That(rig.Gate.Fallback, Is.Null);
+        Assert.That(rig.MarkBadCalls, Is.Zero);
+        Assert.That(rig.RebootCalls, Is.Empty);
+    }
+
+    [Test]
+    public async Task FallbackAfterZeroLeavesItToTheBootloader()
+    {
+        await using var rig = new Rig(fallbackAfter: 0);
+        await rig.Gate.StartAsync();
+        rig.Advance(86400);
+        Assert.That(rig.Gate.Fallback, Is.Null);
+        Assert.That(rig.MarkBadCalls, Is.Zero);
+        Assert.That(rig.Gate.Snapshot().PendingConfirmation, Is.True);
     }
 
     [Test]

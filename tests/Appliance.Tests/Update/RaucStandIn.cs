@@ -7,7 +7,7 @@ namespace Appliance.Tests.Update;
 /// set as update.rauc_path, so the service runs a real process exactly as it runs rauc. It appends each
 /// invocation's arguments to <see cref="CallsFile"/> and answers the three commands the service uses:
 /// <c>status [--detailed] --output-format=json</c> (the canned JSON in <see cref="StatusJson"/>),
-/// <c>status mark-good booted</c> (exit 0, or 1 while <see cref="FailMarkGood"/>), and
+/// <c>status mark-good booted</c> (exit 0, or 1 while <see cref="FailMarkGood"/>), <c>status mark-bad booted</c>, and
 /// <c>install BUNDLE</c> (prints <see cref="InstallStdout"/> line by line, then exits with <see cref="InstallExitCode"/>).
 /// Every knob is a file the script reads at each call, so a test changes the answers while it runs.
 /// </summary>
@@ -27,6 +27,10 @@ public sealed class RaucStandIn : IDisposable
                 if [ "$2" = "mark-good" ]; then
                   if [ -e "$d/mark-good-fails" ]; then echo "Failed to mark slot: D-Bus error" >&2; exit 1; fi
                   echo "marked slot rootfs.1 as good"
+                  exit 0
+                fi
+                if [ "$2" = "mark-bad" ]; then
+                  echo "marked slot rootfs.1 as bad"
                   exit 0
                 fi
                 cat "$d/status.json"
