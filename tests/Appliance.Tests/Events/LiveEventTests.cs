@@ -31,22 +31,6 @@ public class LiveEventTests
 
     private static JsonElement Result(JsonDocument d) => d.RootElement.TryGetProperty("result", out var r) ? r.Clone() : throw new AssertionException(d.RootElement.ToString());
 
-    /// <summary>Waits for the next notification of <paramref name="method"/> that matches, skipping others.</summary>
-    internal static async Task<JsonElement> Next(RpcTestClient client, string method, Func<JsonElement, bool>? match = null, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            while (client.Notifications.TryDequeue(out var doc))
-            {
-                if (doc.RootElement.GetProperty("method").GetString() != method) continue;
-                var p = doc.RootElement.GetProperty("params").Clone();
-                if (match is null || match(p)) return p;
-            }
-            await Task.Delay(10);
-        }
-        throw new AssertionException($"no {method} notification within {seconds} s");
-    }
 
     private static List<string> Methods(RpcTestClient c) => [.. c.Notifications.Select(n => n.RootElement.GetProperty("method").GetString()!)];
 
@@ -58,7 +42,7 @@ public class LiveEventTests
         using (var start = await client.CallAsync("start_recording", """{"device":"virtual0","duration_seconds":5}"""))
             Assert.That(Result(start).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
 
-        var started = await Next(client, "recording_status_update");
+        var started = await client.NextNotificationAsync("recording_status_update");
         Assert.That((started.GetProperty("status").GetString(), started.GetProperty("event").GetString()), Is.EqualTo(("STARTED", "recording.start")));
         var session = started.GetProperty("recording_id").GetString();
 
@@ -102,7 +86,7 @@ public class LiveEventTests
         await client.SubscribeAsync(["snapshot.taken"]);
         using var snap = await client.CallAsync("take_snapshot", """{"device":"virtual0"}""");
         var filename = Result(snap).GetProperty("filename").GetString()!;
-        var taken = await Next(client, "snapshot_taken");
+        var taken = await client.NextNotificationAsync("snapshot_taken");
         Assert.That(taken.GetProperty("filename").GetString(), Is.EqualTo(filename));
         Assert.That(taken.GetProperty("device").GetString(), Is.EqualTo("virtual0"));
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("api"));
@@ -119,7 +103,7 @@ public class LiveEventTests
         JsonElement degraded;
         try
         {
-            degraded = await Next(client, "system_health_update", p => p.GetProperty("status").GetString() == "degraded", 15);
+            degraded = await client.NextNotificationAsync("system_health_update", p => p.GetProperty("status").GetString() == "degraded", 15);
         }
         finally
         {
@@ -128,7 +112,7 @@ public class LiveEventTests
         Assert.That(degraded.GetProperty("components").GetProperty("mediamtx_controller").GetString(), Is.EqualTo("degraded"));
         Assert.That(degraded.GetProperty("reason").GetString(), Does.StartWith("mediamtx_controller degraded: "));
         Assert.That(degraded.GetProperty("event").GetString(), Is.EqualTo("system.health"));
-        var healthy = await Next(client, "system_health_update", p => p.GetProperty("status").GetString() == "healthy", 20);
+        var healthy = await client.NextNotificationAsync("system_health_update", p => p.GetProperty("status").GetString() == "healthy", 20);
         Assert.That(healthy.GetProperty("components").EnumerateObject().All(c => c.Value.GetString() == "running"), Is.True, healthy.ToString());
         Assert.That(healthy.GetProperty("reason").GetString(), Is.EqualTo("all components running"));
     }
@@ -140,11 +124,11 @@ public class LiveEventTests
         await client.SubscribeAsync(["stream.status"], device: "virtual0");
         using (var start = await client.CallAsync("start_recording", """{"device":"virtual0"}""")) // the recording is the stream's reader
             Assert.That(Result(start).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
-        var live = await Next(client, "stream_status_update", p => p.GetProperty("ready").GetBoolean() && p.GetProperty("readers").GetInt32() >= 1, 10);
+        var live = await client.NextNotificationAsync("stream_status_update", p => p.GetProperty("ready").GetBoolean() && p.GetProperty("readers").GetInt32() >= 1, 10);
         Assert.That((live.GetProperty("device").GetString(), live.GetProperty("path").GetString()), Is.EqualTo(("virtual0", "virtual0")));
         using (var stop = await client.CallAsync("stop_recording", """{"device":"virtual0"}"""))
             Assert.That(Result(stop).GetProperty("status").GetString(), Is.EqualTo("STOPPED"));
-        var idle = await Next(client, "stream_status_update", p => p.GetProperty("readers").GetInt32() == 0, 10);
+        var idle = await client.NextNotificationAsync("stream_status_update", p => p.GetProperty("readers").GetInt32() == 0, 10);
         Assert.That(idle.GetProperty("event").GetString(), Is.EqualTo("stream.status"));
     }
 
@@ -157,7 +141,7 @@ public class LiveEventTests
             Assert.That(Result(other).GetProperty("status").GetString(), Is.EqualTo("completed"));
         using (var mine = await client.CallAsync("take_snapshot", """{"device":"virtual1"}"""))
             Assert.That(Result(mine).GetProperty("status").GetString(), Is.EqualTo("completed"));
-        var taken = await Next(client, "snapshot_taken");
+        var taken = await client.NextNotificationAsync("snapshot_taken");
         Assert.That(taken.GetProperty("device").GetString(), Is.EqualTo("virtual1"));
         await _f.Host.Host.Events.FlushAsync();
         await Task.Delay(100);
@@ -194,15 +178,15 @@ public class LiveEventTests
         await subscriber.SubscribeAsync(["recording.progress", "snapshot.taken", "system.health", "stream.status"]);
         using (var snap = await v1.CallAsync("take_snapshot", """{"device":"virtual0"}""")) Assert.That(Result(snap).GetProperty("success").GetBoolean(), Is.True);
         using (var start = await v1.CallAsync("start_recording", """{"device":"virtual0","duration_seconds":3}""")) Assert.That(Result(start).GetProperty("success").GetBoolean(), Is.True);
-        var stopped = await Next(v1, "recording_status_update", p => p.GetProperty("status").GetString() == "STOPPED", 20);
-        await Next(subscriber, "snapshot_taken"); // the other topics really were produced meanwhile (in this order)
-        await Next(subscriber, "recording_progress_update");
+        var stopped = await v1.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STOPPED", 20);
+        await subscriber.NextNotificationAsync("snapshot_taken"); // the other topics really were produced meanwhile (in this order)
+        await subscriber.NextNotificationAsync("recording_progress_update");
 
         Assert.That(stopped.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "device", "status", "filename", "duration", "device_path", "recording_id", "start_time" }));
 
         // A camera plugged in (hot-plug of a node): camera_status_update with exactly the v1 camera fields.
         File.WriteAllText(Path.Combine(_f.Host.DevDir, "video3"), "usb-cam-3");
-        var plugged = await Next(v1, "camera_status_update", p => p.GetProperty("status").GetString() == "CONNECTED", 10);
+        var plugged = await v1.NextNotificationAsync("camera_status_update", p => p.GetProperty("status").GetString() == "CONNECTED", 10);
         Assert.That(plugged.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "device", "status", "name", "resolution", "fps", "streams", "device_path" }));
         Assert.That(plugged.GetProperty("streams").GetProperty("rtsp").GetString(), Does.EndWith("/camera3"));
 

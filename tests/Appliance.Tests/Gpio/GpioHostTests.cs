@@ -28,21 +28,6 @@ public class GpioHostTests
 
     private static JsonElement Result(JsonDocument d) => d.RootElement.TryGetProperty("result", out var r) ? r : throw new AssertionException(d.RootElement.ToString());
 
-    internal static async Task<JsonElement> WaitForNotification(RpcTestClient client, string method, Func<JsonElement, bool>? match = null, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            while (client.Notifications.TryDequeue(out var doc))
-            {
-                if (doc.RootElement.GetProperty("method").GetString() != method) continue;
-                var p = doc.RootElement.GetProperty("params").Clone();
-                if (match is null || match(p)) return p;
-            }
-            await Task.Delay(10);
-        }
-        throw new AssertionException($"no {method} notification within {seconds} s");
-    }
 
     internal static async Task<string> GpioDetail(RpcTestClient admin)
     {
@@ -68,9 +53,9 @@ public class GpioHostTests
         var file = new FileInfo(Path.Combine(_f.Host.DataDir, "snapshots", filename));
         Assert.That(file.Exists && file.Length > 1000, Is.True, $"{file.FullName} is a real image");
 
-        var pressed = await WaitForNotification(viewer, "button_pressed");
+        var pressed = await viewer.NextNotificationAsync("button_pressed");
         Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"],"origin":"press_button","event":"button.pressed"}"""));
-        var taken = await WaitForNotification(viewer, "snapshot_taken", p => p.GetProperty("filename").GetString() == filename);
+        var taken = await viewer.NextNotificationAsync("snapshot_taken", p => p.GetProperty("filename").GetString() == filename);
         Assert.That(taken.GetProperty("device").GetString(), Is.EqualTo("virtual0"));
         Assert.That(taken.GetProperty("file_size").GetInt64(), Is.EqualTo(file.Length));
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("button"));
@@ -94,7 +79,7 @@ public class GpioHostTests
             Assert.That((r.GetProperty("press").GetString(), r.GetProperty("action").GetString()), Is.EqualTo(("long", "start_recording")), r.ToString());
             Assert.That(r.GetProperty("results")[0].GetProperty("success").GetBoolean(), Is.True, r.ToString());
         }
-        await WaitForNotification(admin, "recording_status_update", p => p.GetProperty("status").GetString() == "STARTED");
+        await admin.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STARTED");
         Assert.That(_f.Host.Host.Recorder.Active("virtual0"), Is.Not.Null);
         Assert.That(await GpioDetail(admin), Does.Contain("recording LED on"));
 

@@ -72,6 +72,24 @@ public sealed class RpcTestClient : IAsyncDisposable
         throw new TimeoutException("no reply to " + raw[..Math.Min(raw.Length, 200)]);
     }
 
+    /// <summary>Waits for the next notification of <paramref name="method"/> that matches, skipping (and
+    /// consuming) the others; its params.</summary>
+    public async Task<JsonElement> NextNotificationAsync(string method, Func<JsonElement, bool>? match = null, double seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < deadline)
+        {
+            while (Notifications.TryDequeue(out var doc))
+            {
+                if (doc.RootElement.GetProperty("method").GetString() != method) continue;
+                var p = doc.RootElement.GetProperty("params").Clone();
+                if (match is null || match(p)) return p;
+            }
+            await Task.Delay(10);
+        }
+        throw new TimeoutException($"no {method} notification within {seconds} s");
+    }
+
     /// <summary>subscribe_events to these topics (with an optional device filter); throws unless subscribed.</summary>
     public async Task SubscribeAsync(string[] topics, string? device = null)
     {

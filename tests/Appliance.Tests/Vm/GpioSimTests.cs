@@ -80,10 +80,10 @@ public class GpioSimTests
         using var flashes = new LineSampler(_chip, Activity);
         var sw = Stopwatch.StartNew();
         await HoldAsync(300);
-        var pressed = await GpioHostTests.WaitForNotification(viewer, "button_pressed", seconds: 10);
+        var pressed = await viewer.NextNotificationAsync("button_pressed", seconds: 10);
         var pressedMs = sw.Elapsed.TotalMilliseconds;
         Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"],"origin":"gpio","event":"button.pressed"}"""));
-        var taken = await GpioHostTests.WaitForNotification(viewer, "snapshot_taken", seconds: 30);
+        var taken = await viewer.NextNotificationAsync("snapshot_taken", seconds: 30);
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("button"));
         var file = new FileInfo(Path.Combine(_f.Host.DataDir, "snapshots", taken.GetProperty("filename").GetString()!));
         Assert.That(file.Exists, Is.True, file.FullName);
@@ -104,17 +104,17 @@ public class GpioSimTests
         await using var viewer = await _f.ConnectAsync(Role.Viewer);
         await viewer.SubscribeAsync(["button.pressed", "recording_status_update"]);
         await HoldAsync(2500); // one long press at 1 s; holding on never fires again
-        var pressed = await GpioHostTests.WaitForNotification(viewer, "button_pressed", seconds: 10);
+        var pressed = await viewer.NextNotificationAsync("button_pressed", seconds: 10);
         Assert.That(pressed.GetProperty("action").GetString(), Is.EqualTo("start_recording"));
-        await GpioHostTests.WaitForNotification(viewer, "recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 100);
+        await viewer.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 100);
         await MediaMtxFixture.Eventually(() => _chip.Value(Recording) == 1, "recording LED on");
         Assert.That(_f.Host.Host.Recorder.Active("virtual0"), Is.Not.Null);
         Assert.That(viewer.Notifications.Count(n => n.RootElement.GetProperty("method").GetString() == "button_pressed"), Is.Zero, "held 2.5 s: still one press");
 
         await HoldAsync(1500);
-        var second = await GpioHostTests.WaitForNotification(viewer, "button_pressed", seconds: 10);
+        var second = await viewer.NextNotificationAsync("button_pressed", seconds: 10);
         Assert.That(second.GetProperty("action").GetString(), Is.EqualTo("stop_recording"));
-        await GpioHostTests.WaitForNotification(viewer, "recording_status_update", p => p.GetProperty("status").GetString() == "STOPPED", seconds: 30);
+        await viewer.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STOPPED", seconds: 30);
         await MediaMtxFixture.Eventually(() => _chip.Value(Recording) == 0, "recording LED off");
         var files = Directory.GetFiles(Path.Combine(_f.Host.DataDir, "recordings"), "virtual0_*.mp4");
         Assert.That(files, Is.Not.Empty);
