@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Appliance.Configuration;
 using Appliance.Media.Process;
 using Microsoft.Extensions.Logging;
@@ -42,27 +41,18 @@ public sealed class DeviceReboot(ConfigStore config, ILogger<DeviceReboot> log, 
         }
     }
 
+    // The same runner as the rauc commands (argument list, stdin closed, output tails, timeout + kill).
     private async Task<int> RunAsync(string program, string[] arguments, TimeSpan delay)
     {
         await Task.Delay(delay, _time).ConfigureAwait(false);
-        var psi = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
         int exit;
         string errors;
         try
         {
-            using var process = Process.Start(psi)!;
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(CommandTimeout);
-            try { await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false); }
-            catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
-            await process.WaitForExitAsync().ConfigureAwait(false);
-            exit = process.ExitCode;
-            errors = ((await stderr.ConfigureAwait(false)) + (await stdout.ConfigureAwait(false))).Trim();
+            var output = await RaucProcess.RunAsync(program, arguments, CommandTimeout, null, CancellationToken.None).ConfigureAwait(false);
+            (exit, errors) = (output.ExitCode, RaucClient.ErrorText(output));
         }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (RaucException e)
         {
             (exit, errors) = (-1, e.Message);
         }

@@ -74,6 +74,7 @@ public sealed class MarkGoodGate : IDisposable
     private ITimer? _timer;
     private ITimer? _confirmedTimer;
     private ITimer? _deadline;
+    private bool _deadlinePassed; // fallback_after passed while a mark-good was in flight
     private readonly DeviceReboot? _reboot;
 
     public MarkGoodGate(ConfigStore config, RaucClient rauc, HealthRegistry health, EventHub events, UpdateLed led, ConfirmedSlots confirmed,
@@ -173,7 +174,12 @@ public sealed class MarkGoodGate : IDisposable
     {
         lock (_gate)
         {
-            if (_state != GateState.Pending || _confirming || _stop.IsCancellationRequested) return;
+            if (_state != GateState.Pending || _stop.IsCancellationRequested) return;
+            if (_confirming)
+            {
+                _deadlinePassed = true; // decided by that attempt: success confirms, failure falls back
+                return;
+            }
             _state = GateState.FallingBack;
             _error = $"not healthy for {_settings.HealthyAfter} s within {_settings.FallbackAfter} s of start: slot marked bad, rebooting into the previous one";
             _timer?.Dispose();
@@ -294,7 +300,8 @@ public sealed class MarkGoodGate : IDisposable
             lock (_gate)
             {
                 (_confirming, _error) = (false, e.Message);
-                if (_healthySince is not null) ArmLocked(RetryAfter);
+                if (_deadlinePassed) OnDeadline();
+                else if (_healthySince is not null) ArmLocked(RetryAfter);
             }
             return;
         }

@@ -12,7 +12,7 @@ namespace Appliance.Update;
 public sealed record RaucOutput(int ExitCode, string Stdout, IReadOnlyList<string> StdoutTail, IReadOnlyList<string> StderrTail);
 
 /// <summary>
-/// Runs the rauc CLI once: an argument list (never a shell string), stdin closed, stdout read line by
+/// Runs one OTA command once (the rauc CLI; also the reboot command, <see cref="DeviceReboot"/>): an argument list (never a shell string), stdin closed, stdout read line by
 /// line (each line handed to the caller as it comes, so install progress is live), stderr kept as a
 /// short tail for the error message. A timeout or the caller's cancellation kills it and anything it
 /// started. Killing the CLI does not abort an
@@ -76,7 +76,7 @@ internal static class RaucProcess
         {
             await StopAsync(process).ConfigureAwait(false);
             cancellation.ThrowIfCancellationRequested();
-            throw new RaucException($"rauc {command} did not finish within {timeout.TotalSeconds:0.###} s (stopped)");
+            throw new RaucException($"{Path.GetFileName(program)} {command} did not finish within {timeout.TotalSeconds:0.###} s (stopped)");
         }
         return new RaucOutput(process.ExitCode, stdout.ToString(), [.. stdoutTail], [.. stderrTail]);
     }

@@ -199,6 +199,26 @@ public sealed class MarkGoodGateTests
     }
 
     [Test]
+    public async Task ADeadlineThatPassesWhileMarkGoodRunsFallsBackIfThatAttemptFails()
+    {
+        await using var rig = new Rig(fallbackAfter: 130);
+        await rig.Gate.StartAsync();
+        rig.Rauc.HoldMarkGood = true;
+        rig.Rauc.FailMarkGood = true;
+        rig.MakeHealthy();
+        rig.Advance(120);
+        Assert.That(rig.Gate.Confirmation, Is.Not.Null, "mark-good in flight");
+        rig.Advance(10); // fallback_after passes while it runs
+        Assert.That(rig.Gate.Fallback, Is.Null, "that attempt decides");
+        rig.Rauc.HoldMarkGood = false;
+        await rig.Gate.Confirmation!.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(rig.Gate.Fallback, Is.Not.Null, "it failed: fall back now, not at the next retry");
+        await rig.Gate.Fallback!.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(rig.MarkBadCalls, Is.EqualTo(1));
+        Assert.That(rig.Gate.Snapshot().State, Is.EqualTo(GateState.FallingBack));
+    }
+
+    [Test]
     public async Task MarkedGoodBeforeTheDeadlineNeverFallsBack()
     {
         await using var rig = new Rig(fallbackAfter: 600);

@@ -25,6 +25,8 @@ public sealed class RaucStandIn : IDisposable
             case "$1" in
               status)
                 if [ "$2" = "mark-good" ]; then
+                  i=0
+                  while [ -e "$d/hold-mark-good" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
                   if [ -e "$d/mark-good-fails" ]; then echo "Failed to mark slot: D-Bus error" >&2; exit 1; fi
                   echo "marked slot rootfs.1 as good"
                   exit 0
@@ -66,6 +68,12 @@ public sealed class RaucStandIn : IDisposable
     public bool FailMarkGood
     {
         set { if (value) _dir.Write("mark-good-fails", ""); else File.Delete(_dir.File("mark-good-fails")); }
+    }
+
+    /// <summary>While true, mark-good waits (up to 20 s) before it answers.</summary>
+    public bool HoldMarkGood
+    {
+        set { if (value) _dir.Write("hold-mark-good", ""); else File.Delete(_dir.File("hold-mark-good")); }
     }
 
     /// <summary>From now on install waits (up to 20 s) until <see cref="ReleaseInstall"/>.</summary>
