@@ -27,8 +27,11 @@ param(
     [switch]$NoPublish,
     # image/bundle: the board (a folder of board/ with a board.toml).
     [string]$Board = 'rpi4',
-    # image/bundle: the production keyring (CA certificate) to install as /etc/rauc/keyring.pem; default: the dev certificate.
+    # image/bundle: the production keyring (CA certificate) to install as /etc/rauc/keyring.pem.
     [string]$Keyring = '',
+    # image/bundle without -Keyring: install the development certificate instead (never for devices in the field).
+    # Without either, image/bundle refuse: an image must not trust the dev key by accident.
+    [switch]$DevelopmentKeyring,
     # bundle: the production signing certificate and key (with -Keyring); default: the dev certificate made at build time.
     [string]$SigningCert = '',
     [string]$SigningKey = '',
@@ -525,7 +528,10 @@ function Set-TomlValues([string]$Path, [string]$Section, [hashtable]$Values) {
 
 # image: publish the board's binary and stage it with the units and the overlay into
 # artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz plus manifest.json.
-function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string]$KeyringPath = $Keyring) {
+function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string]$KeyringPath = $Keyring, [switch]$DevKeyring = $DevelopmentKeyring) {
+    if (-not $KeyringPath -and -not $DevKeyring) {
+        throw 'image: no -Keyring given. Pass -Keyring CA.pem (the production keyring), or -DevelopmentKeyring to install the development certificate (for test rigs only: anyone with the dev key could then update the device)'
+    }
     $settings = Get-BoardSettings $BoardName
     $rid = $settings.rid
     if ($SkipPublish -and (Test-Path (Get-BinaryPath $rid))) { Invoke-Deps } else { Invoke-Publish $rid }
@@ -568,12 +574,12 @@ function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string
         Copy-Item $KeyringPath (Join-Path $stage 'etc/rauc/keyring.pem')
     }
     else {
-        Write-Host 'image: no -Keyring given: installing the DEVELOPMENT certificate as /etc/rauc/keyring.pem' -ForegroundColor Yellow
+        Write-Host 'image: -DevelopmentKeyring: installing the DEVELOPMENT certificate as /etc/rauc/keyring.pem' -ForegroundColor Yellow
         Copy-Item (Get-DevCertificate).Cert (Join-Path $stage 'etc/rauc/keyring.pem')
     }
     Set-Content -Path (Join-Path $stage 'etc/appliance-release') -Value @(
         "NAME=camera-appliance", "VERSION=$version", "BOARD=$BoardName", "RID=$rid", "GIT_REVISION=$revision",
-        "RAUC_COMPATIBLE=$($settings.rauc_compatible)")
+        "RAUC_COMPATIBLE=$($settings.rauc_compatible)", "RAUC_KEYRING=$(if ($KeyringPath) { 'production' } else { 'development' })")
 
     # Fixed modes: the binary executable, everything else readable, nothing group/world-writable.
     Get-ChildItem -Recurse -Directory $stage | ForEach-Object { chmod 0755 $_.FullName }
@@ -630,9 +636,9 @@ function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string
 
 # bundle: a signed RAUC bundle (verity format) of the board's image, checked with rauc info against
 # the keyring; a tampered copy and a foreign keyring must both be refused.
-function Invoke-Bundle([string]$BoardName = $Board, [switch]$SkipPublish) {
+function Invoke-Bundle([string]$BoardName = $Board, [switch]$SkipPublish, [switch]$DevKeyring = $DevelopmentKeyring) {
     if ($Keyring -and -not ($SigningCert -and $SigningKey)) { throw 'bundle: -Keyring needs -SigningCert and -SigningKey (the production signer)' }
-    Invoke-Image $BoardName -SkipPublish:$SkipPublish
+    Invoke-Image $BoardName -SkipPublish:$SkipPublish -DevKeyring:$DevKeyring
     Write-Step "bundle $BoardName (RAUC)"
     $settings = Get-BoardSettings $BoardName
     $version = Get-AppVersion
@@ -716,7 +722,7 @@ function Invoke-Ci {
         'notify tests, AOT binary' = { Invoke-NotifyTests }
         'publish -Rid linux-arm64' = { Invoke-Publish 'linux-arm64' }
         'smoke -NoPublish'         = { Invoke-Smoke -SkipPublish }
-        'bundle -Board rpi4'       = { Invoke-Bundle 'rpi4' -SkipPublish }
+        'bundle -Board rpi4'       = { Invoke-Bundle 'rpi4' -SkipPublish -DevKeyring }
     }
     $times = [ordered]@{}
     foreach ($name in $steps.Keys) {
@@ -752,7 +758,7 @@ tasks:
   publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
   smoke     publish linux-arm64 (unless -NoPublish) and exercise it under qemu-aarch64-static
   image     publish the board's binary, stage it with systemd/ and rootfs-overlay/ into
-            artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz + manifest.json  [-Board rpi4|rpi5|generic-arm64] [-Keyring CA.pem]
+            artifacts/image/<board>/appliance-rootfs-<board>-<version>.tar.gz + manifest.json  [-Board rpi4|rpi5|generic-arm64] -Keyring CA.pem | -DevelopmentKeyring
   bundle    image, then a signed RAUC bundle artifacts/bundle/<board>/appliance-<board>-<version>.raucb, checked with
             rauc info --keyring (dev certificate made with openssl unless -Keyring/-SigningCert/-SigningKey)
   ci        test, publish linux-x64, the notify/watchdog tests on that AOT binary, publish linux-arm64,

@@ -45,7 +45,10 @@ switch (options.Command)
         if (!Roles.TryParse(options.Argument, out var jwtRole)) return Fail("--mint-jwt needs viewer, operator or admin");
         if (string.IsNullOrEmpty(config.Security.JwtSecret)) return Fail("security.jwt_secret is empty: cannot sign a token");
         var lifetime = TimeSpan.FromHours(options.TtlHours ?? config.Security.JwtExpiryHours);
-        Console.WriteLine(new JwtAuthority(() => config.Security.JwtSecret).Mint(options.User ?? Environment.UserName, jwtRole, lifetime));
+        var maxLifetime = TimeSpan.FromSeconds(config.Security.MaxTokenLifetime);
+        if (lifetime > maxLifetime)
+            return Fail($"--ttl-hours {lifetime.TotalHours:0.##} is longer than security.max_token_lifetime ({maxLifetime.TotalHours:0.##} hours): the service would refuse that token");
+        Console.WriteLine(new JwtAuthority(() => config.Security.JwtSecret, maxLifetime: () => maxLifetime).Mint(options.User ?? Environment.UserName, jwtRole, lifetime));
         return 0;
     case CliCommand.AddApiKey:
         if (!Roles.TryParse(options.Argument, out var keyRole)) return Fail("--add-api-key needs viewer, operator or admin");

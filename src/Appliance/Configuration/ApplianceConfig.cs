@@ -33,10 +33,23 @@ public sealed class ServerSection
     public int MaxMessageSize { get; set; } = 1024 * 1024;
     public double PingInterval { get; set; } = 30;
     public double PingTimeout { get; set; } = 10;
-    /// <summary>Replies waiting for a client that does not read; past this it is cut off.</summary>
+    /// <summary>Replies queued for one client; while they are all waiting, no new request is read from it (backpressure).</summary>
     public int SendQueueCapacity { get; set; } = 256;
     /// <summary>Notifications waiting for a client; past this it loses notifications (counted), nobody else waits.</summary>
     public int NotificationQueueCapacity { get; set; } = 1024;
+    /// <summary>A client that has not taken a frame for this long (it stopped reading) is cut off with close 1008.</summary>
+    public double SendTimeout { get; set; } = 30;
+    /// <summary>Elements allowed in one JSON-RPC batch; a larger batch gets one -32600 error.</summary>
+    public int MaxBatch { get; set; } = 32;
+    /// <summary>A socket that has not authenticated within this many seconds is closed with 1008.</summary>
+    public double AuthTimeout { get; set; } = 10;
+    /// <summary>WebSocket connections one client address may hold at once.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 20;
+    /// <summary>Apply max_connections_per_address to loopback clients too (off: local tools are trusted).</summary>
+    public bool LimitLoopbackPerAddress { get; set; } = false;
+    /// <summary>Plain HTTP connections (downloads, health, upgrades in progress) at once; upgraded
+    /// WebSocket connections are counted by max_connections instead.</summary>
+    public int MaxHttpConnections { get; set; } = 64;
     public double ShutdownTimeout { get; set; } = 10;
     /// <summary>Host put into stream URLs; empty = the host the client connected to.</summary>
     public string PublicHost { get; set; } = "";
@@ -51,8 +64,11 @@ public sealed class SecuritySection
     public int RateLimitPerMinute { get; set; } = 600;
     /// <summary>Requests a connection may send at once before the sustained rate applies.</summary>
     public int RateLimitBurst { get; set; } = 100;
-    /// <summary>Failed authenticate calls a connection may make per minute.</summary>
+    /// <summary>Failed credentials one client address may present per minute (authenticate, auth_token,
+    /// upgrade headers, downloads, the media-auth hook); past that it is refused until the minute ends.</summary>
     public int AuthFailuresPerMinute { get; set; } = 10;
+    /// <summary>Longest JWT lifetime (exp - iat) accepted, in seconds; longer tokens are refused.</summary>
+    public double MaxTokenLifetime { get; set; } = 30 * 86400;
 }
 
 public sealed class MediaMtxSection

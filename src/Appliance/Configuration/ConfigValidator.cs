@@ -30,6 +30,11 @@ public static class ConfigValidator
         v.Range("server.send_queue_capacity", s.SendQueueCapacity, 8, 100_000);
         v.Range("server.notification_queue_capacity", s.NotificationQueueCapacity, 8, 100_000);
         v.Range("server.shutdown_timeout", s.ShutdownTimeout, 1, 300);
+        v.Range("server.send_timeout", s.SendTimeout, 1, 3600);
+        v.Range("server.max_batch", s.MaxBatch, 1, 1000);
+        v.Range("server.auth_timeout", s.AuthTimeout, 1, 3600);
+        v.Range("server.max_connections_per_address", s.MaxConnectionsPerAddress, 1, 100_000);
+        v.Range("server.max_http_connections", s.MaxHttpConnections, 1, 100_000);
 
         var sec = c.Security;
         if (s.Environment == "production")
@@ -46,6 +51,9 @@ public static class ConfigValidator
         v.Range("security.rate_limit_per_minute", sec.RateLimitPerMinute, 1, 1_000_000_000);
         v.Range("security.rate_limit_burst", sec.RateLimitBurst, 1, 1_000_000_000);
         v.Range("security.auth_failures_per_minute", sec.AuthFailuresPerMinute, 1, 10_000);
+        v.Range("security.max_token_lifetime", sec.MaxTokenLifetime, 60, 10 * 365 * 86400.0);
+        v.That("security.jwt_expiry_hours", sec.JwtExpiryHours.ToString(CultureInfo.InvariantCulture), sec.JwtExpiryHours * 3600 <= sec.MaxTokenLifetime,
+            "is longer than security.max_token_lifetime: tokens minted with it would be refused");
 
         var m = c.Mediamtx;
         v.NotEmpty("mediamtx.host", m.Host);

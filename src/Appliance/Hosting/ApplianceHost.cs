@@ -93,6 +93,13 @@ public sealed class ApplianceHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            // Kestrel's own limits back up the exact ones in ConnectionRegistry: plain HTTP connections
+            // (each listener has its own count) and upgraded WebSockets (with a little room, so that a
+            // socket still closing does not refuse a new one that our own count already admitted).
+            kestrel.Limits.MaxConcurrentConnections = server.MaxHttpConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = server.MaxConnections + 16;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             var port = portOverride ?? server.Port;
             switch (server.Host)
             {
@@ -134,20 +141,30 @@ public sealed class ApplianceHost : IAsyncDisposable
         var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>());
 
-        // Security
-        var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret);
+        // Security: one failure budget per client address for every door a credential comes through.
+        var clock = new TrustedClock(stateFile: Path.Combine(config.Current.Storage.StateDir, "clock-floor"));
+        var jwt = new JwtAuthority(() => config.Current.Security.JwtSecret, maxLifetime: () => TimeSpan.FromSeconds(config.Current.Security.MaxTokenLifetime), clock: clock);
         var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
         var authenticator = new Authenticator(jwt, apiKeys);
+        var authFailures = new AuthFailureThrottle(() => config.Current.Security.AuthFailuresPerMinute);
 
         // JSON-RPC
         var metrics = new RpcMetrics();
         var connections = new ConnectionRegistry(metrics);
+        // Revoking a key (appliance --revoke-api-key) ends the sessions bound to it at once.
+        apiKeys.Changed += () =>
+        {
+            var ended = connections.EndRevokedApiKeySessions(apiKeys);
+            if (ended > 0) loggers.CreateLogger<ApiKeyStore>().LogInformation("API key file changed: {Count} session(s) of revoked keys ended", ended);
+        };
+        apiKeys.Watch();
+        app.Lifetime.ApplicationStopped.Register(apiKeys.Dispose);
         var methods = new RpcMethodTable();
-        new AuthMethods(authenticator, config, loggers.CreateLogger<AuthMethods>()).Register(methods);
+        new AuthMethods(authenticator, authFailures, loggers.CreateLogger<AuthMethods>()).Register(methods);
         new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections).Register();
         var cameraMethods = new CameraMethods(cameras, config, mediaMtx, recorder);
         cameraMethods.Register(methods);
-        new MediaMethods(cameraMethods, snapshots, recorder).Register(methods);
+        new MediaMethods(cameraMethods, snapshots, recorder, () => config.Current.Recording.MaxDuration).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
         new EventMethods(connections, cameras).Register(methods);
         // GPIO (Gpio/, issue 6): LEDs follow health, cameras, recordings and snapshots; the snapshot button
@@ -184,7 +201,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         };
         new FileMethods(catalog).Register(methods);
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
-        FileDownloadEndpoints.Map(app, catalog, authenticator);
+        FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
         app.Lifetime.ApplicationStarted.Register(storage.Start);
         app.Lifetime.ApplicationStopping.Register(retention.Dispose);
@@ -210,11 +227,12 @@ public sealed class ApplianceHost : IAsyncDisposable
             if (change.AppliedKeys.Any(k => k.StartsWith("security.rate_limit_", StringComparison.Ordinal)))
                 foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
         };
-        var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>());
+        var dispatcher = new RpcDispatcher(methods, authenticator, metrics, loggers.CreateLogger<RpcDispatcher>(),
+            maxBatch: () => config.Current.Server.MaxBatch, authFailures: authFailures);
         new EventNotifier(connections, config).Attach(events);
         // Cancelled by the shutdown sequence below once the last notifications are queued: then clients get 1001.
         var goAway = new CancellationTokenSource();
-        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator,
+        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, authFailures,
             loggers.CreateLogger<WebSocketEndpoint>(), goAway.Token);
 
         // HTTP surface

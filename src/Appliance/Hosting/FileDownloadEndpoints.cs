@@ -21,18 +21,18 @@ namespace Appliance.Hosting;
 /// </summary>
 public static class FileDownloadEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator)
+    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
     {
         foreach (var kind in new[] { MediaKind.Recording, MediaKind.Snapshot })
         {
             app.MapMethods($"/files/{MediaKinds.UrlSegment(kind)}/{{filename}}", [HttpMethods.Get, HttpMethods.Head],
-                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator)));
+                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator, failures)));
         }
     }
 
-    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator)
+    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
     {
-        if (Authenticate(context, authenticator) is { } refusal)
+        if (Authenticate(context, authenticator, failures) is { } refusal)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             return Text(context, StatusCodes.Status401Unauthorized, refusal);
@@ -89,7 +89,9 @@ public static class FileDownloadEndpoints
     }
 
     /// <summary>Null when the request carries a valid credential (any role), else why not.</summary>
-    private static string? Authenticate(HttpContext context, Authenticator authenticator)
+    // A missing credential is a plain 401 (browsers and players ask first, then retry with one);
+    // a wrong one counts against the address's failure budget like a failed authenticate.
+    private static string? Authenticate(HttpContext context, Authenticator authenticator, AuthFailureThrottle failures)
     {
         string? token = null;
         var authType = "auto";
@@ -97,8 +99,14 @@ public static class FileDownloadEndpoints
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
         else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString().Trim(); authType = "api_key"; }
         if (string.IsNullOrEmpty(token)) return "Authentication required: send Authorization: Bearer <jwt> or X-API-Key: <key>";
+        var remote = context.Connection.RemoteIpAddress;
+        if (failures.IsBlocked(remote)) return "Authentication failed: too many failed attempts; wait a minute and retry";
         var result = authenticator.Authenticate(token, authType);
-        if (!result.Ok) return $"Authentication failed: {result.Error}";
+        if (!result.Ok)
+        {
+            failures.RecordFailure(remote);
+            return $"Authentication failed: {result.Error}";
+        }
         return result.Role >= Role.Viewer ? null : "Authentication failed: no role";
     }
 

@@ -22,10 +22,5 @@ public static class MediaFileNames
         }
     }
 
-    /// <summary>A caller-given name: a bare file name with the right extension, nothing else.</summary>
-    public static bool IsBareName(string name) =>
-        name.Length is > 0 and <= 200 && name == Path.GetFileName(name) && name is not "." and not ".."
-        && !name.Contains("..", StringComparison.Ordinal) && !name.Any(c => c < 32 || c == '/' || c == '\\');
-
     public static string Iso(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
 }

@@ -25,7 +25,10 @@ public sealed class RpcCall(RpcConnection connection, string method, JsonElement
     {
         if (!TryGet(name, out var v)) return null;
         if (v.ValueKind != JsonValueKind.String) throw RpcException.InvalidParams(name, $"'{name}' must be a string");
-        var s = v.GetString()!;
+        string s;
+        // An escaped lone surrogate ("\udc00") is valid JSON but not text.
+        try { s = v.GetString()!; }
+        catch (InvalidOperationException) { throw RpcException.InvalidParams(name, $"'{name}' is not valid Unicode"); }
         if (s.Length > maxLength) throw RpcException.InvalidParams(name, $"'{name}' is longer than {maxLength} characters");
         return s;
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Net.WebSockets;
 using System.Threading.Channels;
 using System.Threading.RateLimiting;
 using Appliance.Security;
@@ -21,13 +22,15 @@ public readonly record struct OutboundFrame(byte[] Buffer, int Length, bool Pool
 /// send queue. The queue is what keeps one slow client from growing memory or holding up
 /// others. Replies and notifications share one FIFO (so they go out in the order they were made)
 /// but each has its own budget: notifications past theirs are dropped (and counted), so a burst of
-/// them never crowds out a reply; a client that does not read even its replies is cut off.
+/// them never crowds out a reply. Replies are never dropped: every request first takes a reply
+/// slot (<see cref="ReserveReplySlotAsync"/>), so a client that sends faster than it reads is
+/// simply not read from until it catches up (backpressure), and only one that stops reading
+/// altogether is cut off, by the send loop's timeout.
 /// </summary>
 public sealed class RpcConnection : IDisposable
 {
     private static long _nextId;
     private readonly Channel<OutboundFrame> _queue;
-    private readonly int _replyCapacity;
     private readonly int _notificationCapacity;
     private int _queuedReplies;
     private int _queuedNotifications;
@@ -36,15 +39,18 @@ public sealed class RpcConnection : IDisposable
     private long _droppedNotifications;
     private volatile bool _sendingComplete;
     private volatile Notifications.EventSubscription? _subscription;
+    private readonly SemaphoreSlim _replySlots;
+    private CloseRequest? _closeRequest;
+    private volatile bool _revoked;
 
     public RpcConnection(IPAddress? remote, string requestHost, int replyCapacity, int notificationCapacity, RateLimiter limiter)
     {
-        _replyCapacity = replyCapacity;
         _notificationCapacity = notificationCapacity;
         Id = "c" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Remote = remote;
         RequestHost = requestHost;
         _limiter = limiter;
+        _replySlots = new SemaphoreSlim(replyCapacity, replyCapacity);
         _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(replyCapacity + notificationCapacity)
         {
             SingleReader = true,
@@ -80,13 +86,51 @@ public sealed class RpcConnection : IDisposable
         set => _subscription = value;
     }
     public CancellationToken Closed => _closed.Token;
-    /// <summary>The next frame to send, if any (the send loop; frees its place in the queue's budget).</summary>
+
+    /// <summary>How this connection is to be closed, once something asked (the first reason wins).</summary>
+    public CloseRequest? PendingClose => Volatile.Read(ref _closeRequest);
+
+    /// <summary>True once any credential was accepted on this connection (authenticate, an upgrade
+    /// header, or a per-call auth_token): the authentication deadline no longer applies.</summary>
+    public bool HasAuthenticated { get; private set; }
+
+    /// <summary>The next frame to send, if any (the send loop; frees its place in the queue's budget,
+    /// and a reply its slot, so the receive loop may take the next request).</summary>
     internal bool TryTakeNext(out OutboundFrame frame)
     {
         if (!_queue.Reader.TryRead(out frame)) return false;
-        Interlocked.Decrement(ref frame.Notification ? ref _queuedNotifications : ref _queuedReplies);
+        if (frame.Notification) Interlocked.Decrement(ref _queuedNotifications);
+        else
+        {
+            Interlocked.Decrement(ref _queuedReplies);
+            ReleaseReplySlot();
+        }
         return true;
     }
+
+    /// <summary>Waits until a reply to one more request has room in the queue. The receive loop
+    /// calls this before it reads the next request: that is the backpressure.</summary>
+    internal Task ReserveReplySlotAsync(CancellationToken ct) => _replySlots.WaitAsync(ct);
+
+    /// <summary>Gives back a slot whose request produced no reply (a notification-only message).</summary>
+    internal void ReleaseReplySlot()
+    {
+        try { _replySlots.Release(); } catch (SemaphoreFullException) { } catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Asks for the connection to be closed with <paramref name="status"/>: nothing more is
+    /// queued, what is queued still goes out (unless <paramref name="dropQueued"/>), then the close
+    /// frame. The first request wins; later ones are ignored.</summary>
+    public void RequestClose(WebSocketCloseStatus status, string reason, bool dropQueued = false)
+    {
+        if (Interlocked.CompareExchange(ref _closeRequest, new CloseRequest(status, reason), null) is not null) return;
+        CompleteSending();
+        if (dropQueued)
+            while (TryTakeNext(out var frame)) frame.Release();
+    }
+
+    /// <summary>The credential this connection is bound to was revoked: it has no role from now on.</summary>
+    public void Revoke() => _revoked = true;
 
     internal ValueTask<bool> WaitToSendAsync(CancellationToken ct) => _queue.Reader.WaitToReadAsync(ct);
 
@@ -94,11 +138,16 @@ public sealed class RpcConnection : IDisposable
     {
         Auth = auth;
         SessionId = Guid.NewGuid().ToString();
+        _revoked = false;
+        HasAuthenticated = true;
     }
 
-    /// <summary>The bound role, or None when unauthenticated or the credential has expired.</summary>
+    /// <summary>A per-call credential was accepted: the connection is not anonymous.</summary>
+    public void MarkAuthenticated() => HasAuthenticated = true;
+
+    /// <summary>The bound role, or None when unauthenticated, revoked, or the credential has expired.</summary>
     public Role CurrentRole(DateTimeOffset now) =>
-        Auth is { Ok: true } a && (a.ExpiresAt is null || a.ExpiresAt > now) ? a.Role : Role.None;
+        !_revoked && Auth is { Ok: true } a && (a.ExpiresAt is null || a.ExpiresAt > now) ? a.Role : Role.None;
 
     public RateLimitLease TryAcquire() => _limiter.AttemptAcquire();
 
@@ -108,14 +157,15 @@ public sealed class RpcConnection : IDisposable
         old.Dispose();
     }
 
-    /// <summary>Queues a reply. False means the client is not reading: the caller cuts it off.
-    /// (A reply to a connection that is closing is dropped quietly.)</summary>
-    public bool TrySendReply(OutboundFrame frame)
+    /// <summary>Queues a reply to a request that holds a reply slot (so there is always room).
+    /// A reply to a connection that is closing is dropped quietly, and its slot given back.</summary>
+    public void SendReply(OutboundFrame frame)
     {
-        if (Interlocked.Increment(ref _queuedReplies) <= _replyCapacity && _queue.Writer.TryWrite(frame with { Notification = false })) return true;
+        Interlocked.Increment(ref _queuedReplies);
+        if (_queue.Writer.TryWrite(frame with { Notification = false })) return;
         Interlocked.Decrement(ref _queuedReplies);
         frame.Release();
-        return _sendingComplete;
+        ReleaseReplySlot();
     }
 
     /// <summary>Queues a notification, or drops it (counted) when the client is behind.</summary>
@@ -148,5 +198,9 @@ public sealed class RpcConnection : IDisposable
         while (TryTakeNext(out var frame)) frame.Release();
         _limiter.Dispose();
         _closed.Dispose();
+        _replySlots.Dispose();
     }
 }
+
+/// <summary>The close frame a connection is to end with.</summary>
+public sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);

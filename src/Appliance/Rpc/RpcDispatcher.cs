@@ -9,13 +9,19 @@ namespace Appliance.Rpc;
 /// Turns one received WebSocket message (a request, a notification or a batch) into the reply
 /// bytes. Parsing reads the pooled receive buffer directly (JsonDocument over the memory, no
 /// string copy); replies are written into pooled buffers. The checks run in a fixed order:
-/// shape -> rate limit -> method exists -> authentication -> role -> params (in the handler).
+/// rate limit (every element of a batch counts) -> shape -> method exists -> authentication ->
+/// role -> params (in the handler, before anything is looked up). Whatever a client sends gets a
+/// JSON-RPC answer: JSON that is not a request is -32600, never silence and never -32603.
+/// A batch is capped at server.max_batch elements, so the reply to one frame is bounded too.
 /// </summary>
-public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenticator, RpcMetrics metrics, ILogger<RpcDispatcher> log, TimeProvider? timeProvider = null)
+public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenticator, RpcMetrics metrics, ILogger<RpcDispatcher> log,
+    TimeProvider? timeProvider = null, Func<int>? maxBatch = null, AuthFailureThrottle? authFailures = null)
 {
+    public const int DefaultMaxBatch = 32;
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 64 };
     private static readonly JsonElement NullId = JsonDocument.Parse("null").RootElement;
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly Func<int> _maxBatch = maxBatch ?? (() => DefaultMaxBatch);
 
     /// <returns>The reply frame, or null when nothing is owed (only notifications).</returns>
     public async ValueTask<OutboundFrame?> HandleAsync(RpcConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellation)
@@ -33,33 +39,42 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
             catch (JsonException ex)
             {
                 metrics.RecordProtocolError();
-                WriteError(json, NullId, RpcErrorCode.ParseError, "Parse error: " + FirstLine(ex.Message), null, null);
+                // A stream of garbage costs the sender its rate limit like any request would.
+                using var lease = connection.TryAcquire();
+                if (lease.IsAcquired) WriteError(json, NullId, RpcErrorCode.ParseError, "Parse error: " + FirstLine(ex.Message), null, null);
+                else WriteError(json, NullId, RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
                 wrote = true;
                 return Finish();
             }
 
+            // Text the socket accepted is valid UTF-8; only a \u escape can smuggle in a lone surrogate.
+            var escapes = message.Span.IndexOf("\\u"u8) >= 0;
             using (document)
             {
                 var root = document.RootElement;
                 if (root.ValueKind == JsonValueKind.Array)
                 {
-                    if (root.GetArrayLength() == 0)
+                    var length = root.GetArrayLength();
+                    var max = _maxBatch();
+                    if (length == 0 || length > max)
                     {
                         metrics.RecordProtocolError();
-                        WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: empty batch", null, null);
+                        using var lease = connection.TryAcquire();
+                        WriteError(json, NullId, RpcErrorCode.InvalidRequest,
+                            length == 0 ? "Invalid Request: empty batch" : $"Invalid Request: batch too large ({length} > {max})", null, null);
                         wrote = true;
                         return Finish();
                     }
                     json.WriteStartArray();
                     var any = false;
                     foreach (var element in root.EnumerateArray())
-                        any |= await HandleOneAsync(connection, element, json, cancellation);
+                        any |= await HandleOneAsync(connection, element, json, escapes, cancellation);
                     json.WriteEndArray();
                     wrote = any;
                 }
                 else
                 {
-                    wrote = await HandleOneAsync(connection, root, json, cancellation);
+                    wrote = await HandleOneAsync(connection, root, json, escapes, cancellation);
                 }
             }
             return Finish();
@@ -78,45 +93,47 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         }
     }
 
-    private async ValueTask<bool> HandleOneAsync(RpcConnection connection, JsonElement request, Utf8JsonWriter json, CancellationToken cancellation)
+    private async ValueTask<bool> HandleOneAsync(RpcConnection connection, JsonElement request, Utf8JsonWriter json, bool escapes, CancellationToken cancellation)
     {
-        if (request.ValueKind != JsonValueKind.Object)
-        {
-            metrics.RecordProtocolError();
-            WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: expected a JSON object", null, null);
-            return true;
-        }
-
-        var hasId = request.TryGetProperty("id", out var id);
-        if (hasId && id.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null))
-        {
-            metrics.RecordProtocolError();
-            WriteError(json, NullId, RpcErrorCode.InvalidRequest, "Invalid Request: id must be a string, a number or null", "id", null);
-            return true;
-        }
-        var replyId = hasId ? id : NullId;
-
-        if (!request.TryGetProperty("jsonrpc", out var version) || !version.ValueEquals("2.0"u8))
-            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: jsonrpc must be \"2.0\"", "jsonrpc");
-        if (!request.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
-            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: method must be a string", "method");
-        var hasParams = request.TryGetProperty("params", out var parameters);
-        if (hasParams && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null))
-            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: params must be an object", "params");
-
         var started = Stopwatch.GetTimestamp();
-        var methodName = methodElement.GetString()!;
+        var methodName = "";
+        var isObject = request.ValueKind == JsonValueKind.Object;
+        var hasId = isObject && request.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null;
+        var replyId = hasId ? request.GetProperty("id") : NullId;
+
+        // Every element counts against the limiter, well-formed or not.
         using (var lease = connection.TryAcquire())
         {
             if (!lease.IsAcquired)
-                return Finish(RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
+            {
+                metrics.RecordProtocolError();
+                if (isObject && !request.TryGetProperty("id", out _)) return false;   // a notification gets no answer
+                WriteError(json, replyId, RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
+                return true;
+            }
         }
+
+        if (!isObject)
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: expected a JSON object", null);
+        if (request.TryGetProperty("id", out _) && !hasId)
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: id must be a string, a number or null", "id");
+        if (!request.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"u8))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: jsonrpc must be the string \"2.0\"", "jsonrpc");
+        if (!request.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: method must be a string", "method");
+        if (!TryGetString(methodElement, out methodName))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: method is not valid Unicode", "method");
+        var hasParams = request.TryGetProperty("params", out var parameters);
+        if (hasParams && parameters.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array or JsonValueKind.Null))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: params must be an object", "params");
 
         var method = methods.Find(methodName);
         if (method is null)
             return Finish(RpcErrorCode.MethodNotFound, $"Method not found: {Truncate(methodName)}", "method", null);
         if (hasParams && parameters.ValueKind == JsonValueKind.Array)
             return Finish(RpcErrorCode.InvalidParams, "Invalid params: params must be an object with named members", "params", null);
+        if (escapes && hasParams && ParamsText.FirstInvalid(parameters) is { } badField)
+            return Finish(RpcErrorCode.InvalidParams, $"Invalid params: '{badField}' is not valid Unicode", badField, null);
 
         var call = new RpcCall(connection, methodName, hasParams ? parameters : default, cancellation);
         var now = _time.GetUtcNow();
@@ -128,8 +145,16 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
                 string? token;
                 try { token = call.OptionalString("auth_token"); }
                 catch (RpcException ex) { return Finish(ex.Code, ex.Message, ex.Field, null); }
+                // A per-call credential is a guess like any other: the same per-address failure budget applies.
+                if (authFailures?.IsBlocked(connection.Remote) == true)
+                    return Finish(RpcErrorCode.AuthRequired, "Authentication failed: too many failed attempts; wait a minute and retry", null, null);
                 var result = authenticator.Authenticate(token);
-                if (!result.Ok) return Finish(RpcErrorCode.AuthRequired, $"Authentication failed: {result.Error}", null, null);
+                if (!result.Ok)
+                {
+                    authFailures?.RecordFailure(connection.Remote);
+                    return Finish(RpcErrorCode.AuthRequired, $"Authentication failed: {result.Error}", null, null);
+                }
+                connection.MarkAuthenticated();
                 if (result.Role > role) role = result.Role;
                 call.CallCredential = result;
             }
@@ -207,6 +232,21 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         json.WritePropertyName("id"u8);
         id.WriteTo(json);
         json.WriteEndObject();
+    }
+
+    // A JSON string may hold an escaped lone surrogate ("\ud800"): valid JSON, but not text.
+    private static bool TryGetString(JsonElement element, out string value)
+    {
+        try
+        {
+            value = element.GetString() ?? "";
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = "";
+            return false;
+        }
     }
 
     private static string FirstLine(string s)

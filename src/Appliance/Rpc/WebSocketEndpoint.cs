@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
+using System.Text.Unicode;
 using System.Threading.RateLimiting;
 using Appliance.Configuration;
 using Appliance.Security;
@@ -10,15 +11,25 @@ namespace Appliance.Rpc;
 
 /// <summary>
 /// The JSON-RPC WebSocket endpoint. Per connection there is one receive loop (messages are
-/// assembled in pooled buffers up to the size limit; larger ones close the socket with 1009),
-/// up to <see cref="MaxInFlight"/> requests being handled at once (a slow snapshot does not
-/// hold up a ping), and one send loop draining the bounded queue.
+/// assembled in pooled buffers up to the size limit — a much smaller one until the client has
+/// authenticated; larger ones close the socket with 1009, invalid UTF-8 with 1007), up to
+/// <see cref="MaxInFlight"/> requests being handled at once (a slow snapshot does not hold up a
+/// ping), and one send loop draining the bounded queue. Every way a connection ends goes through
+/// <see cref="RpcConnection.RequestClose"/>: the send loop flushes what is queued, then sends the
+/// close frame, and the peer's answering close frame ends the receive loop.
 /// </summary>
 public sealed class WebSocketEndpoint(
     ConfigStore config, RpcDispatcher dispatcher, ConnectionRegistry connections, RpcMetrics metrics,
-    Authenticator authenticator, ILogger<WebSocketEndpoint> log, CancellationToken serverStopping)
+    Authenticator authenticator, AuthFailureThrottle authFailures, ILogger<WebSocketEndpoint> log, CancellationToken serverStopping)
 {
     public const int MaxInFlight = 8;
+
+    /// <summary>Largest message accepted before the client has authenticated: an authenticate
+    /// request is a few hundred bytes, so this bounds what an anonymous socket can make us hold.</summary>
+    public const int MaxUnauthenticatedMessageSize = 16 * 1024;
+
+    /// <summary>How long the peer has to answer our close frame before the socket is dropped.</summary>
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -29,10 +40,13 @@ public sealed class WebSocketEndpoint(
             await context.Response.WriteAsync("WebSocket upgrade required\n");
             return;
         }
-        if (connections.Count >= server.MaxConnections)
+        var remote = context.Connection.RemoteIpAddress;
+        using var admission = connections.TryAdmit(remote, server);
+        if (!admission.Admitted)
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            await context.Response.WriteAsync($"Too many connections (limit {server.MaxConnections})\n");
+            context.Response.StatusCode = admission.Refusal == AdmissionRefusal.PerAddress
+                ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable;
+            await context.Response.WriteAsync(admission.Message + "\n");
             return;
         }
 
@@ -41,58 +55,47 @@ public sealed class WebSocketEndpoint(
             KeepAliveInterval = TimeSpan.FromSeconds(server.PingInterval),
             KeepAliveTimeout = TimeSpan.FromSeconds(server.PingTimeout),
         });
-        using var connection = new RpcConnection(context.Connection.RemoteIpAddress, context.Request.Host.Host,
+        using var connection = new RpcConnection(remote, context.Request.Host.Host,
             server.SendQueueCapacity, server.NotificationQueueCapacity, CreateLimiter(config.Current.Security));
         AuthenticateFromHeaders(context, connection);
         connections.Add(connection);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
-        var sender = SendLoopAsync(socket, connection, lifetime.Token);
-        using var onStop = serverStopping.Register(() => _ = GoAwayAsync(socket, connection, sender));
-        var close = (Status: WebSocketCloseStatus.NormalClosure, Reason: "bye");
+        var sender = SendLoopAsync(socket, connection, TimeSpan.FromSeconds(server.SendTimeout), lifetime);
+        using var onStop = serverStopping.Register(() => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
+        using var authDeadline = ArmAuthenticationDeadline(connection, TimeSpan.FromSeconds(server.AuthTimeout));
         try
         {
-            close = await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token);
+            var close = await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token);
+            connection.RequestClose(close.Status, close.Reason);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
             log.LogDebug("Connection {Id} ended: {Reason}", connection.Id, ex.Message);
+            connection.RequestClose(WebSocketCloseStatus.NormalClosure, "bye");
         }
         finally
         {
             connections.Remove(connection);
         }
-        // Let queued replies go out (briefly: a client that does not read gets cut off), then close.
-        // Only one send may run on a WebSocket at a time, so the close frame waits for the send loop.
-        connection.CompleteSending();
-        if (await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(2))) != sender)
-        {
-            connection.Close();
-            socket.Abort();
-        }
+        // The send loop flushes the queue and sends the close frame; a peer that never reads gets
+        // no more than the handshake timeout for that.
+        if (await Task.WhenAny(sender, Task.Delay(CloseHandshakeTimeout + CloseHandshakeTimeout)) != sender) socket.Abort();
         await sender;
         connection.Close();
-        if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException) { socket.Abort(); }
-        }
     }
 
-    // Server shutdown: flush what is queued, say 1001 "going away", give the client a moment to
-    // answer the close handshake, then drop it so shutdown finishes within its timeout.
-    private static async Task GoAwayAsync(WebSocket socket, RpcConnection connection, Task sender)
+    /// <summary>A socket that has not authenticated within server.auth_timeout is closed with 1008:
+    /// an anonymous socket must not hold one of the connection slots for ever.</summary>
+    private CancellationTokenSource ArmAuthenticationDeadline(RpcConnection connection, TimeSpan timeout)
     {
-        connection.CompleteSending();
-        await Task.WhenAny(sender, Task.Delay(TimeSpan.FromSeconds(1)));
-        if (sender.IsCompleted && socket.State == WebSocketState.Open)
+        var deadline = new CancellationTokenSource(timeout);
+        deadline.Token.UnsafeRegister(_ =>
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            try { await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", timeout.Token); }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException) { }
-        }
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        connection.Close();
+            if (connection.HasAuthenticated) return;
+            log.LogInformation("Connection {Id} from {Remote} did not authenticate within {Timeout}s; closing", connection.Id, connection.Remote, timeout.TotalSeconds);
+            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "authentication timeout");
+        }, null);
+        return deadline;
     }
 
     /// <summary>A token bucket that holds <c>rate_limit_burst</c> requests and refills exactly
@@ -113,6 +116,7 @@ public sealed class WebSocketEndpoint(
     }
 
     // JavaScript clients send their credential on the upgrade: a valid one counts as authenticate.
+    // A wrong one counts as a failed attempt from that address, like a failed authenticate.
     private void AuthenticateFromHeaders(HttpContext context, RpcConnection connection)
     {
         string? token = null;
@@ -121,14 +125,22 @@ public sealed class WebSocketEndpoint(
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
         else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString(); authType = "api_key"; }
         if (token is null) return;
+        if (authFailures.IsBlocked(connection.Remote))
+        {
+            log.LogInformation("Connection {Id} from {Remote}: upgrade credential not checked (too many failures)", connection.Id, connection.Remote);
+            return;
+        }
         var result = authenticator.Authenticate(token, authType);
         if (result.Ok) connection.Bind(result);
-        else log.LogInformation("Connection {Id} from {Remote}: upgrade credential refused ({Reason})", connection.Id, connection.Remote, result.Error);
+        else
+        {
+            authFailures.RecordFailure(connection.Remote);
+            log.LogInformation("Connection {Id} from {Remote}: upgrade credential refused ({Reason})", connection.Id, connection.Remote, result.Error);
+        }
     }
 
-    private async Task<(WebSocketCloseStatus, string)> ReceiveLoopAsync(WebSocket socket, RpcConnection connection, int maxMessageSize, CancellationToken cancellation)
+    private async Task<CloseRequest> ReceiveLoopAsync(WebSocket socket, RpcConnection connection, int maxMessageSize, CancellationToken cancellation)
     {
-        var close = (WebSocketCloseStatus.NormalClosure, "bye");
         using var inFlight = new SemaphoreSlim(MaxInFlight);
         var pending = new List<Task>();
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
@@ -137,54 +149,62 @@ public sealed class WebSocketEndpoint(
         {
             while (socket.State == WebSocketState.Open)
             {
+                var limit = connection.HasAuthenticated ? maxMessageSize : Math.Min(maxMessageSize, MaxUnauthenticatedMessageSize);
                 if (count == buffer.Length)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxMessageSize + 1));
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
                     buffer.AsSpan(0, count).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = bigger;
                 }
                 var received = await socket.ReceiveAsync(buffer.AsMemory(count), cancellation);
-                if (received.MessageType == WebSocketMessageType.Close) break;
+                if (received.MessageType == WebSocketMessageType.Close) return new CloseRequest(WebSocketCloseStatus.NormalClosure, "bye");
                 count += received.Count;
-                if (count > maxMessageSize)
+                if (count > limit)
                 {
-                    log.LogInformation("Connection {Id}: message larger than {Max} bytes, closing with 1009", connection.Id, maxMessageSize);
-                    close = (WebSocketCloseStatus.MessageTooBig, $"message exceeds {maxMessageSize} bytes");
-                    break;
+                    log.LogInformation("Connection {Id}: message larger than {Max} bytes, closing with 1009", connection.Id, limit);
+                    return new CloseRequest(WebSocketCloseStatus.MessageTooBig, $"message exceeds {limit} bytes" +
+                        (connection.HasAuthenticated ? "" : " (authenticate first)"));
                 }
                 if (!received.EndOfMessage) continue;
+                // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
+                if (received.MessageType == WebSocketMessageType.Text && !Utf8.IsValid(buffer.AsSpan(0, count)))
+                {
+                    metrics.RecordProtocolError();
+                    return new CloseRequest(WebSocketCloseStatus.InvalidPayloadData, "text frame is not valid UTF-8");
+                }
 
-                // Hand the buffer to the handler (it returns it to the pool) and receive into a fresh one.
+                // Backpressure: the next request is taken only when its reply has room in the queue,
+                // so a client that sends faster than it reads waits on its own TCP window.
+                await connection.ReserveReplySlotAsync(cancellation);
                 await inFlight.WaitAsync(cancellation);
+                // Hand the buffer to the handler (it returns it to the pool) and receive into a fresh one.
                 var message = buffer;
                 var length = count;
                 buffer = ArrayPool<byte>.Shared.Rent(4096);
                 count = 0;
                 pending.RemoveAll(t => t.IsCompleted);
-                pending.Add(HandleMessageAsync(socket, connection, message, length, inFlight, cancellation));
+                pending.Add(HandleMessageAsync(connection, message, length, inFlight, cancellation));
             }
+            return new CloseRequest(WebSocketCloseStatus.NormalClosure, "bye");
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
             try { await Task.WhenAll(pending); } catch (OperationCanceledException) { }
         }
-        return close;
     }
 
-    private async Task HandleMessageAsync(WebSocket socket, RpcConnection connection, byte[] message, int length, SemaphoreSlim inFlight, CancellationToken cancellation)
+    private async Task HandleMessageAsync(RpcConnection connection, byte[] message, int length, SemaphoreSlim inFlight, CancellationToken cancellation)
     {
+        var replied = false;
         try
         {
             var reply = await dispatcher.HandleAsync(connection, message.AsMemory(0, length), cancellation);
-            if (reply is { } frame && !connection.TrySendReply(frame))
+            if (reply is { } frame)
             {
-                // The client does not read its replies: holding them would grow memory without bound.
-                metrics.ClientCutOff();
-                log.LogWarning("Connection {Id} from {Remote} is not reading its replies; cutting it off", connection.Id, connection.Remote);
-                connection.Close();
-                socket.Abort();
+                connection.SendReply(frame);
+                replied = true;
             }
         }
         catch (OperationCanceledException) { }
@@ -194,22 +214,35 @@ public sealed class WebSocketEndpoint(
         }
         finally
         {
+            if (!replied) connection.ReleaseReplySlot();
             ArrayPool<byte>.Shared.Return(message);
             inFlight.Release();
         }
     }
 
-    private async Task SendLoopAsync(WebSocket socket, RpcConnection connection, CancellationToken cancellation)
+    /// <summary>Sends queued frames until the queue is completed, then the close frame. A send that
+    /// has not finished within server.send_timeout means the client stopped reading: it is cut off
+    /// (its queue dropped, close 1008 sent as soon as the socket takes it, else dropped).</summary>
+    private async Task SendLoopAsync(WebSocket socket, RpcConnection connection, TimeSpan sendTimeout, CancellationTokenSource lifetime)
     {
         try
         {
-            while (await connection.WaitToSendAsync(cancellation))
+            while (await connection.WaitToSendAsync(lifetime.Token))
             {
                 while (connection.TryTakeNext(out var frame))
                 {
                     try
                     {
-                        await socket.SendAsync(frame.Buffer.AsMemory(0, frame.Length), WebSocketMessageType.Text, true, cancellation);
+                        var send = socket.SendAsync(frame.Buffer.AsMemory(0, frame.Length), WebSocketMessageType.Text, true, lifetime.Token);
+                        // The usual case completes at once (the kernel took the bytes): no timer then.
+                        if (!send.IsCompleted && !await CompletesWithin(send.AsTask(), sendTimeout))
+                        {
+                            metrics.ClientCutOff();
+                            log.LogWarning("Connection {Id} from {Remote} has not read for {Timeout}s; cutting it off", connection.Id, connection.Remote, sendTimeout.TotalSeconds);
+                            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "not reading", dropQueued: true);
+                            if (!await CompletesWithin(send.AsTask(), CloseHandshakeTimeout)) { socket.Abort(); return; }
+                        }
+                        else await send;
                     }
                     finally
                     {
@@ -217,10 +250,25 @@ public sealed class WebSocketEndpoint(
                     }
                 }
             }
+            if (connection.PendingClose is { } close && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+                await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
+                // The peer's answering close frame ends the receive loop; one that never answers is dropped.
+                lifetime.CancelAfter(CloseHandshakeTimeout);
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             connection.Close();
+            socket.Abort();
         }
+    }
+
+    private static async Task<bool> CompletesWithin(Task task, TimeSpan timeout)
+    {
+        if (await Task.WhenAny(task, Task.Delay(timeout)) != task) return false;
+        await task;
+        return true;
     }
 }

@@ -10,14 +10,65 @@ namespace Appliance.Security;
 /// API keys on disk, hashed. Keys are 256-bit random values, so a plain SHA-256 is enough
 /// (a slow password hash protects guessable secrets, which these are not). Lookups compare
 /// against every stored hash in constant time. The file is re-read when it changes on disk,
-/// so keys added or revoked with the admin CLI apply to the running service at once.
+/// so keys added or revoked with the admin CLI apply to the running service at once; with
+/// <see cref="Watch"/>, <see cref="Changed"/> also tells the service (inotify, no polling) so that
+/// sessions bound to a revoked key end within moments.
 /// </summary>
-public sealed class ApiKeyStore(Func<string> path)
+public sealed class ApiKeyStore(Func<string> path) : IDisposable
 {
     private const string Prefix = "apk_";
     private readonly Lock _gate = new();
     private List<ApiKeyRecord> _keys = [];
     private (string Path, DateTime Stamp, long Length) _loaded;
+    private FileSystemWatcher? _watcher;
+
+    /// <summary>Raised (on a thread-pool thread) after the key file changed on disk.</summary>
+    public event Action? Changed;
+
+    /// <summary>Follows the key file's directory (created if missing, so a first key added later is seen too).</summary>
+    public void Watch()
+    {
+        var file = Path.GetFullPath(path());
+        var dir = Path.GetDirectoryName(file)!;
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var watcher = new FileSystemWatcher(dir, Path.GetFileName(file))
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            FileSystemEventHandler onChange = (_, _) => Changed?.Invoke();
+            watcher.Changed += onChange;
+            watcher.Created += onChange;
+            watcher.Deleted += onChange;
+            watcher.Renamed += (_, _) => Changed?.Invoke();
+            watcher.EnableRaisingEvents = true;
+            _watcher = watcher;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Without a watcher, revocation still applies to every new authentication (the file is re-read).
+        }
+    }
+
+    /// <summary>True while the key with this id is in the file.</summary>
+    public bool IsActive(string id)
+    {
+        try
+        {
+            lock (_gate) return Current().Exists(k => k.Id == id);
+        }
+        catch (InvalidDataException)
+        {
+            return false;   // a corrupt key file vouches for nobody
+        }
+    }
+
+    /// <summary>The key id of a credential this store issued ("api_key:ID"), or null.</summary>
+    public static string? KeyIdOf(AuthResult auth) =>
+        auth is { Ok: true, Method: "api_key" } && auth.UserId.StartsWith("api_key:", StringComparison.Ordinal) ? auth.UserId[8..] : null;
+
+    public void Dispose() => _watcher?.Dispose();
 
     /// <summary>Creates a key; returns the record and the key itself (shown once, never stored).</summary>
     public (ApiKeyRecord Record, string Key) Add(Role role, string name)

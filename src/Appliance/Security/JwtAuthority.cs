@@ -6,19 +6,28 @@ using System.Text.Json;
 namespace Appliance.Security;
 
 /// <summary>
-/// HS256 JSON Web Tokens with the contract's claims (user_id, role, iat, exp).
+/// HS256 JSON Web Tokens with the contract's claims (user_id, role, iat, exp; nbf honoured when present).
 /// Written against the RFC rather than taken from Microsoft.IdentityModel: the appliance needs
 /// exactly one pinned algorithm, and this keeps the AOT binary small and reflection-free.
 /// The algorithm is pinned: a token whose header says anything but HS256 (including "none")
-/// is refused before its signature is even looked at.
+/// is refused before its signature is even looked at. A token may live at most
+/// <c>security.max_token_lifetime</c> (exp - iat), so a leaked token cannot be good for years.
+/// Time comes from <see cref="TrustedClock"/>: see there for a box whose clock is not set yet.
 /// </summary>
-public sealed class JwtAuthority(Func<string> secret, TimeProvider? time = null)
+public sealed class JwtAuthority(Func<string> secret, TimeProvider? time = null, Func<TimeSpan>? maxLifetime = null, TrustedClock? clock = null)
 {
-    private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMaxLifetime = TimeSpan.FromDays(30);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly TrustedClock _clock = clock ?? new TrustedClock(time);
+    private readonly Func<TimeSpan> _maxLifetime = maxLifetime ?? (() => DefaultMaxLifetime);
+
+    public TimeSpan MaxLifetime => _maxLifetime();
 
     public string Mint(string userId, Role role, TimeSpan lifetime)
     {
+        if (lifetime > _maxLifetime())
+            throw new ArgumentOutOfRangeException(nameof(lifetime), $"a token may live at most {_maxLifetime().TotalHours:0.##} hours (security.max_token_lifetime)");
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var header = JsonSerializer.SerializeToUtf8Bytes(new JwtHeader { Alg = "HS256", Typ = "JWT" }, SecurityJsonContext.Default.JwtHeader);
         var claims = JsonSerializer.SerializeToUtf8Bytes(new JwtClaims
@@ -46,10 +55,16 @@ public sealed class JwtAuthority(Func<string> secret, TimeProvider? time = null)
             if (claims is null || claims.Exp is null || claims.Iat is null || string.IsNullOrEmpty(claims.UserId))
                 return AuthResult.Fail("token lacks user_id, iat or exp");
             if (!Roles.TryParse(claims.Role, out var role)) return AuthResult.Fail($"token has an unknown role '{claims.Role}'");
-            var now = _time.GetUtcNow();
             var exp = DateTimeOffset.FromUnixTimeSeconds(claims.Exp.Value);
+            var iat = DateTimeOffset.FromUnixTimeSeconds(claims.Iat.Value);
+            if (exp - iat > _maxLifetime()) return AuthResult.Fail("token lifetime exceeds security.max_token_lifetime");
+            var (now, trusted) = _clock.Read();
             if (exp + ClockSkew < now) return AuthResult.Fail("token expired");
-            if (DateTimeOffset.FromUnixTimeSeconds(claims.Iat.Value) - ClockSkew > now) return AuthResult.Fail("token issued in the future");
+            if (trusted)
+            {
+                if (iat - ClockSkew > now) return AuthResult.Fail("token issued in the future");
+                if (claims.Nbf is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) - ClockSkew > now) return AuthResult.Fail("token not valid yet (nbf)");
+            }
             return AuthResult.Success(role, claims.UserId, exp, "jwt");
         }
         catch (Exception ex) when (ex is FormatException or JsonException or ArgumentOutOfRangeException)

@@ -14,6 +14,7 @@ internal sealed class JwtClaims
     [JsonPropertyName("role")] public string? Role { get; set; }
     [JsonPropertyName("iat")] public long? Iat { get; set; }
     [JsonPropertyName("exp")] public long? Exp { get; set; }
+    [JsonPropertyName("nbf")] public long? Nbf { get; set; }
 }
 
 /// <summary>On-disk API key record: only the SHA-256 of the key is stored, never the key.</summary>

@@ -42,6 +42,7 @@ internal static class RaucProcess
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         // RAUC's messages are parsed (progress lines) and quoted to technicians: keep them untranslated.
         psi.Environment["LC_ALL"] = "C";
+        ChildEnvironment.Scrub(psi);
 
         using var process = new Process { StartInfo = psi };
         try

@@ -140,7 +140,7 @@ public class ServiceTests
     [Test]
     public async Task AClientThatNeverReadsIsCutOffWhileOthersAreServed()
     {
-        await using var host = await RunningHost.StartAsync(serverExtra: "send_queue_capacity = 8",
+        await using var host = await RunningHost.StartAsync(serverExtra: "send_queue_capacity = 8\nmax_batch = 500\nsend_timeout = 2",
             securityExtra: "rate_limit_burst = 1000000\nrate_limit_per_minute = 60000000");
         var token = host.Token(Role.Viewer);
         // A raw socket client that authenticates in the upgrade and then only writes.

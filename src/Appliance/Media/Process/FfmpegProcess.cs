@@ -88,6 +88,7 @@ public sealed class FfmpegProcess : IDisposable
         psi.ArgumentList.Add("--");
         psi.ArgumentList.Add(resolved);
         foreach (var argument in arguments) psi.ArgumentList.Add(argument);
+        ChildEnvironment.Scrub(psi);
         var process = SysProcess.Start(psi) ?? throw new InvalidOperationException($"could not start {resolved}");
         return new FfmpegProcess(process, resolved, arguments, options);
     }

@@ -187,6 +187,15 @@ public sealed class Recorder : Storage.IActiveFiles
             }
             if (now < nextStorageCheck) continue;
             nextStorageCheck = now.AddSeconds(1);
+            // recording.max_duration bounds every recording, timed or not (read each time: the key is live).
+            if (session.Elapsed >= TimeSpan.FromSeconds(config.Current.Recording.MaxDuration))
+            {
+                log.LogInformation("Recording {Session} of {Device} reached recording.max_duration; stopping it", session.SessionId, session.Camera.Device);
+                session.StopRequested = true;
+                await process.StopAsync(CancellationToken.None);
+                Finish(session, RecordingState.Stopped, "recording.max_duration reached");
+                return;
+            }
             session.RefreshFiles();
             if (KeepRecording is null) continue;
             bool keep;

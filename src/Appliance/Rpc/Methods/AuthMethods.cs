@@ -1,5 +1,3 @@
-using System.Threading.RateLimiting;
-using Appliance.Configuration;
 using Appliance.Security;
 using Microsoft.Extensions.Logging;
 
@@ -14,37 +12,24 @@ public sealed record AuthenticateResult(bool Authenticated, string? Role = null,
 /// would otherwise wait for their 30 s timeout. Failures are limited per client address so a
 /// credential cannot be guessed quickly, even across reconnects.
 /// </summary>
-public sealed class AuthMethods(Authenticator authenticator, ConfigStore config, ILogger<AuthMethods> log)
+public sealed class AuthMethods(Authenticator authenticator, AuthFailureThrottle failures, ILogger<AuthMethods> log)
 {
-    private PartitionedRateLimiter<string> _failures = CreateFailureLimiter(config.Current.Security);
-
-    public void Register(RpcMethodTable table)
-    {
-        table.Add("authenticate", Role.None, Authenticate);
-        config.Changed += change =>
-        {
-            if (change.AppliedKeys.Contains("security.auth_failures_per_minute"))
-                Interlocked.Exchange(ref _failures, CreateFailureLimiter(change.Current.Security)).Dispose();
-        };
-    }
+    public void Register(RpcMethodTable table) => table.Add("authenticate", Role.None, Authenticate);
 
     private ValueTask<RpcResult> Authenticate(RpcCall call)
     {
         // The original SDKs send "token"; the API document says "auth_token": accept both.
         var token = call.OptionalString("auth_token") ?? call.OptionalString("token");
         var authType = call.OptionalEnum("auth_type", "jwt", "api_key", "auto") ?? "auto";
-        var client = call.Connection.Remote?.ToString() ?? "unknown";
+        var client = call.Connection.Remote;
 
-        using (var probe = _failures.AttemptAcquire(client, 0))
-        {
-            if (!probe.IsAcquired)
-                return Result(new AuthenticateResult(false, Error: "too many failed authentication attempts; wait a minute and retry"));
-        }
+        if (failures.IsBlocked(client))
+            return Result(new AuthenticateResult(false, Error: "too many failed authentication attempts; wait a minute and retry"));
 
         var result = authenticator.Authenticate(token, authType);
         if (!result.Ok)
         {
-            _failures.AttemptAcquire(client, 1).Dispose();
+            failures.RecordFailure(client);
             log.LogInformation("Connection {Id} from {Remote}: authentication failed ({Reason})", call.Connection.Id, client, result.Error);
             return Result(new AuthenticateResult(false, Error: result.Error));
         }
@@ -56,13 +41,4 @@ public sealed class AuthMethods(Authenticator authenticator, ConfigStore config,
 
     private static ValueTask<RpcResult> Result(AuthenticateResult r) =>
         ValueTask.FromResult(RpcResult.From(r, RpcJsonContext.Default.AuthenticateResult));
-
-    private static PartitionedRateLimiter<string> CreateFailureLimiter(SecuritySection security) =>
-        PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = security.AuthFailuresPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
 }

@@ -3,6 +3,7 @@ using Appliance.Media;
 using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
 using Appliance.Security;
+using Appliance.Storage;
 
 namespace Appliance.Rpc.Methods;
 
@@ -19,7 +20,7 @@ public sealed record StopRecordingResult(string Device, string DevicePath, strin
 
 /// <summary>take_snapshot, start_recording, stop_recording (operator). The result shapes carry the
 /// extra fields the original clients read (success, device_path, recording_id, recording{}).</summary>
-public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots, Recorder recorder)
+public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots, Recorder recorder, Func<double> maxDuration)
 {
     public void Register(RpcMethodTable table)
     {
@@ -30,14 +31,15 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
 
     private async ValueTask<RpcResult> TakeSnapshot(RpcCall call)
     {
-        var camera = ConnectedCamera(call);
         var format = call.OptionalEnum("format", "jpg", "png");
         var quality = (int?)call.OptionalInteger("quality", 1, 100);
         var maxWidth = (int?)call.OptionalInteger("max_width", 16, 16384);
         var maxHeight = (int?)call.OptionalInteger("max_height", 16, 16384);
         var filename = call.OptionalString("filename", 200);
-        if (filename is not null && !MediaFileNames.IsBareName(filename))
-            throw RpcException.InvalidParams("filename", "'filename' must be a bare file name (no path, no '..')");
+        // The same rule as every other file name a client sends (list/info/delete/download).
+        if (filename is not null && SafeFileName.Problem(WithSnapshotExtension(filename, format), MediaKind.Snapshot) is { } problem)
+            throw RpcException.InvalidParams("filename", problem);
+        var camera = ConnectedCamera(call);
         var o = await snapshots.TakeAsync(camera, new SnapshotRequest(filename, format, quality, maxWidth, maxHeight), call.Cancellation);
         return RpcResult.From(new SnapshotResult(camera.Device, camera.Device, o.FileName, o.Succeeded ? "completed" : "FAILED",
             MediaFileNames.Iso(o.Timestamp), o.FileSize, o.FilePath, o.Succeeded, o.Error), RpcJsonContext.Default.SnapshotResult);
@@ -45,9 +47,13 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
 
     private async ValueTask<RpcResult> StartRecording(RpcCall call)
     {
-        var camera = ConnectedCamera(call);
+        // Params first, then the camera: a bad request is -32602 whether or not the camera exists.
         var format = call.OptionalEnum("format", "mp4", "mkv");
         var duration = Duration(call);
+        var max = TimeSpan.FromSeconds(maxDuration());
+        if (duration > max)
+            throw RpcException.InvalidParams(DurationField(call), $"the recording may last at most {max.TotalSeconds:0} s (recording.max_duration)");
+        var camera = ConnectedCamera(call);
         try
         {
             var s = await recorder.StartAsync(camera, duration, format, call.Cancellation);
@@ -64,7 +70,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
 
     private async ValueTask<RpcResult> StopRecording(RpcCall call)
     {
-        var camera = cameras.Find(call);
+        var camera = cameras.Find(call);   // "device" is its only param
         try
         {
             var s = await recorder.StopAsync(camera.Device, call.Cancellation);
@@ -85,6 +91,13 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
             : throw new RpcException(RpcErrorCode.CameraNotFound, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}" +
                 (camera.Error is { } e ? $": {e}" : ""), "device");
     }
+
+    private static string DurationField(RpcCall call) =>
+        new[] { "duration", "duration_seconds", "duration_minutes", "duration_hours" }.First(call.Has);
+
+    // The name the snapshot will get: the caller's, with the format's extension when it has none.
+    private static string WithSnapshotExtension(string name, string? format) =>
+        MediaKinds.HasAllowedExtension(MediaKind.Snapshot, name) ? name : name + "." + (format ?? "jpg");
 
     /// <summary>The contract's duration forms; at most one may be given.</summary>
     private static TimeSpan? Duration(RpcCall call)

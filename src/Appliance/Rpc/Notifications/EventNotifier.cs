@@ -21,7 +21,8 @@ namespace Appliance.Rpc.Notifications;
 /// only its topics, for its device — and only then serializes: once per distinct set of bytes (v1 or
 /// subscribed copy; camera notifications also per host the clients used, for the stream URLs), the
 /// same buffer queued to every client that gets it. A client whose bounded queue is full loses the
-/// notification, counted for it; nobody else waits.
+/// notification, counted for it; nobody else waits. Details only an admin may see (the update
+/// bundle's location) are left out of the copy that goes to viewers and operators.
 /// </summary>
 public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore config)
 {
@@ -33,6 +34,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
         if (topic == EventTopic.None) return;
         var v1 = (topic & EventTopic.V1) != 0;
         var perHost = e is CameraChange;
+        var adminOnlyDetails = e is UpdateProgress;
         var device = e.Device;
         var now = DateTimeOffset.UtcNow;
         Frames frames = default;
@@ -47,13 +49,15 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
             }
             else if (subscription.Wants(topic, device)) subscribed = true;
             else continue;
-            if (client.CurrentRole(now) == Role.None) continue;
+            var role = client.CurrentRole(now);
+            if (role == Role.None) continue;
             var host = perHost ? client.RequestHost : "";
-            var frame = frames.Find(subscribed, host);
+            var admin = adminOnlyDetails && role >= Role.Admin;
+            var frame = frames.Find(subscribed, host, admin);
             if (frame is null)
             {
-                frame = Serialize(e, topic, subscribed, host);
-                frames.Add(subscribed, host, frame);
+                frame = Serialize(e, topic, subscribed, host, admin);
+                frames.Add(subscribed, host, admin, frame);
             }
             connections.Send(client, frame);
         }
@@ -86,7 +90,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
 
     /// <summary>The frame for one event: <paramref name="subscribed"/> adds "event" (and a failed
     /// recording's error); <paramref name="host"/> is the client's host for stream URLs.</summary>
-    public byte[] Serialize(ApplianceEvent e, EventTopic topic, bool subscribed, string host)
+    public byte[] Serialize(ApplianceEvent e, EventTopic topic, bool subscribed, string host, bool admin = false)
     {
         var name = subscribed ? EventTopics.Name(topic) : null;
         var c = NotificationJsonContext.Default;
@@ -104,7 +108,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
             ServiceLifecycleEvent s => Frame("system_event", new SystemEventUpdate(name!, s.Version, Math.Round(s.Uptime.TotalSeconds, 3)), c.SystemEventUpdate),
             ButtonPressed b => Frame("button_pressed", new ButtonPressedUpdate(b.Plan.Button, b.Plan.PressName, b.Plan.Action, b.Plan.Devices, b.Origin, name!),
                 c.ButtonPressedUpdate),
-            UpdateProgress u => Frame("update_progress", new UpdateProgressUpdate(u.Percent, u.Message, InstallStates.Name(u.Status), u.Bundle, u.Error, name!),
+            UpdateProgress u => Frame("update_progress", new UpdateProgressUpdate(u.Percent, u.Message, InstallStates.Name(u.Status), admin ? u.Bundle : null, u.Error, name!),
                 c.UpdateProgressUpdate),
             _ => throw new ArgumentException($"no notification for {e.GetType().Name}", nameof(e)),
         };
@@ -128,16 +132,16 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
     // The frames made for one event: at most a handful (v1 / subscribed, times the hosts clients used).
     private struct Frames
     {
-        private List<(bool Subscribed, string Host, byte[] Frame)>? _made;
+        private List<(bool Subscribed, string Host, bool Admin, byte[] Frame)>? _made;
 
-        public readonly byte[]? Find(bool subscribed, string host)
+        public readonly byte[]? Find(bool subscribed, string host, bool admin)
         {
             if (_made is null) return null;
             foreach (var m in _made)
-                if (m.Subscribed == subscribed && m.Host == host) return m.Frame;
+                if (m.Subscribed == subscribed && m.Host == host && m.Admin == admin) return m.Frame;
             return null;
         }
 
-        public void Add(bool subscribed, string host, byte[] frame) => (_made ??= new(2)).Add((subscribed, host, frame));
+        public void Add(bool subscribed, string host, bool admin, byte[] frame) => (_made ??= new(2)).Add((subscribed, host, admin, frame));
     }
 }

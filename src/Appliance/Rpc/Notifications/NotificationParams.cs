@@ -36,7 +36,7 @@ public sealed record ButtonPressedUpdate(string Button, string Press, string Act
 
 /// <summary>update_progress (update.progress): one step of install_update's installation; status installing|succeeded|failed,
 /// error (RAUC's text) only when failed.</summary>
-public sealed record UpdateProgressUpdate(int Percent, string Message, string Status, string Bundle, string? Error, string Event);
+public sealed record UpdateProgressUpdate(int Percent, string Message, string Status, string? Bundle, string? Error, string Event);
 
 /// <summary>Source-generated JSON for every notification's params (no reflection in the AOT binary).</summary>
 [JsonSerializable(typeof(CameraStatusUpdate))]
