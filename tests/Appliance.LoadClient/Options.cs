@@ -2,17 +2,17 @@ using System.Globalization;
 
 namespace Appliance.LoadClient;
 
-/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events] [--duration-seconds N].</summary>
+/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile] [--duration-seconds N].</summary>
 public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20)
 {
-    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events"];
+    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
-                   [--scenarios all|startup,ping,idle,media,events] [--duration-seconds N] [--connections N]
+                   [--scenarios all|startup,ping,idle,media,events,hostile] [--duration-seconds N] [--connections N]
                    [--record-seconds N]
           --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
-          --scenarios LIST      comma-separated: startup, ping, idle, media, events (default: all)
+          --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile (default: all)
           --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
           --connections N       idle connections to hold in the idle scenario, 1..10000 (default: 1000)
           --record-seconds N    media: how long the 4 cameras record at once, 5..600 (default: 20)

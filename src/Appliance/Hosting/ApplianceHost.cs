@@ -99,6 +99,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             kestrel.Limits.MaxConcurrentConnections = server.MaxHttpConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = server.MaxConnections + 16;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             var port = portOverride ?? server.Port;
             switch (server.Host)
@@ -110,6 +111,10 @@ public sealed class ApplianceHost : IAsyncDisposable
             }
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeout));
+        // What the socket transport reads ahead of us per connection (default 1 MiB, held in Kestrel's
+        // block pool, which keeps its high-water mark): a flood of big frames then waits in the
+        // sender's socket, not in our memory. 64 KiB still fills a LAN link.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.MaxReadBufferSize = 64 * 1024);
         builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
 
         var app = builder.Build();

@@ -31,6 +31,16 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         var wrote = false;
         try
         {
+            var max = _maxBatch();
+            if (BatchScan.IsLargerThan(message.Span, max, out var elements))
+            {
+                metrics.RecordProtocolError();
+                using var lease = connection.TryAcquire();
+                WriteError(json, NullId, RpcErrorCode.InvalidRequest, $"Invalid Request: batch too large ({elements} > {max})", null, null);
+                wrote = true;
+                return Finish();
+            }
+
             JsonDocument document;
             try
             {
@@ -55,7 +65,6 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
                 if (root.ValueKind == JsonValueKind.Array)
                 {
                     var length = root.GetArrayLength();
-                    var max = _maxBatch();
                     if (length == 0 || length > max)
                     {
                         metrics.RecordProtocolError();

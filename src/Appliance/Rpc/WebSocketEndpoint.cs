@@ -65,8 +65,14 @@ public sealed class WebSocketEndpoint(
         using var authDeadline = ArmAuthenticationDeadline(connection, TimeSpan.FromSeconds(server.AuthTimeout));
         try
         {
-            var close = await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token);
-            connection.RequestClose(close.Status, close.Reason);
+            if (await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token) is { } ours)
+            {
+                // We end it (1009, 1007): read on, discarding, until the peer answers our close frame;
+                // closing with unread input would reset the connection and the peer would never see why.
+                connection.RequestClose(ours.Status, ours.Reason);
+                await DrainUntilCloseAsync(socket, lifetime.Token);
+            }
+            else connection.RequestClose(WebSocketCloseStatus.NormalClosure, "bye");
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
@@ -139,7 +145,22 @@ public sealed class WebSocketEndpoint(
         }
     }
 
-    private async Task<CloseRequest> ReceiveLoopAsync(WebSocket socket, RpcConnection connection, int maxMessageSize, CancellationToken cancellation)
+    private static async Task DrainUntilCloseAsync(WebSocket socket, CancellationToken cancellation)
+    {
+        var scratch = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (socket.State is WebSocketState.Open or WebSocketState.CloseSent)
+                if ((await socket.ReceiveAsync(scratch.AsMemory(), cancellation)).MessageType == WebSocketMessageType.Close) return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <returns>The close this side starts (1009, 1007), or null when the peer closed or the socket ended.</returns>
+    private async Task<CloseRequest?> ReceiveLoopAsync(WebSocket socket, RpcConnection connection, int maxMessageSize, CancellationToken cancellation)
     {
         using var inFlight = new SemaphoreSlim(MaxInFlight);
         var pending = new List<Task>();
@@ -158,7 +179,7 @@ public sealed class WebSocketEndpoint(
                     buffer = bigger;
                 }
                 var received = await socket.ReceiveAsync(buffer.AsMemory(count), cancellation);
-                if (received.MessageType == WebSocketMessageType.Close) return new CloseRequest(WebSocketCloseStatus.NormalClosure, "bye");
+                if (received.MessageType == WebSocketMessageType.Close) return null;
                 count += received.Count;
                 if (count > limit)
                 {
@@ -186,7 +207,7 @@ public sealed class WebSocketEndpoint(
                 pending.RemoveAll(t => t.IsCompleted);
                 pending.Add(HandleMessageAsync(connection, message, length, inFlight, cancellation));
             }
-            return new CloseRequest(WebSocketCloseStatus.NormalClosure, "bye");
+            return null;
         }
         finally
         {
