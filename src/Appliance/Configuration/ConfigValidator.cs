@@ -30,8 +30,11 @@ public static class ConfigValidator
         v.Range("server.send_queue_capacity", s.SendQueueCapacity, 8, 100_000);
         v.Range("server.notification_queue_capacity", s.NotificationQueueCapacity, 8, 100_000);
         v.Range("server.shutdown_timeout", s.ShutdownTimeout, 1, 300);
-        if (s.TlsPort != 0) v.Port("server.tls_port", s.TlsPort);
-        v.That("server.tls_port", s.TlsPort.ToString(CultureInfo.InvariantCulture), s.TlsPort != s.Port, "must differ from server.port");
+        if (s.TlsPort != 0)
+        {
+            v.Port("server.tls_port", s.TlsPort);
+            v.That("server.tls_port", s.TlsPort.ToString(CultureInfo.InvariantCulture), s.TlsPort != s.Port, "must differ from server.port");
+        }
         v.That("server.tls_key", s.TlsKey.Length == 0 ? "\"\"" : s.TlsKey, (s.TlsCertificate.Length == 0) == (s.TlsKey.Length == 0),
             "server.tls_certificate and server.tls_key are set together (both PEM paths) or not at all");
         v.That("server.plain_loopback_only", "true", !s.PlainLoopbackOnly || s.TlsPort != 0,

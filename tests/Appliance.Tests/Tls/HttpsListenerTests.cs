@@ -89,16 +89,35 @@ public class HttpsListenerTests
     }
 
     [Test]
-    public async Task Tls12And13AreBothNegotiated()
+    public async Task Tls12And13AreNegotiatedAndTls11IsRefusedByTheServer()
     {
-        // TLS 1.1 and older are left out of the listener's SslProtocols; that refusal is not tested here because
-        // this machine's OpenSSL client will not offer TLS 1.1 at its default security level either, so such a
-        // test would pass whatever the server allowed.
         using var shared = new TestDirectory();
         await using var host = await RunningHost.StartAsync(serverExtra: TlsServer(shared));
         var port = host.Host.TlsAddress!.Port;
         Assert.That(await NegotiatedAsync(port, SslProtocols.Tls12), Is.EqualTo(SslProtocols.Tls12));
         Assert.That(await NegotiatedAsync(port, SslProtocols.Tls13), Is.EqualTo(SslProtocols.Tls13));
+
+        // .NET's client will not offer TLS 1.1 on this OpenSSL, so the openssl CLI offers it (security level 0, so
+        // the client side allows it): the server must answer with a protocol_version alert. The same command
+        // with TLS 1.2 is the control that shows the tool reaches the listener.
+        var (tls12, _) = await OpenSslAsync(port, "-tls1_2");
+        Assert.That(tls12, Does.Contain("Protocol  : TLSv1.2").Or.Contain("Protocol: TLSv1.2"));
+        var (tls11, tls11Errors) = await OpenSslAsync(port, "-tls1_1");
+        Assert.That(tls11Errors, Does.Contain("alert protocol version"), tls11 + tls11Errors);
+        Assert.That(tls11, Does.Not.Contain("BEGIN CERTIFICATE"));
+    }
+
+    private static async Task<(string Out, string Err)> OpenSslAsync(int port, string protocol)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("openssl") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "s_client", "-connect", $"127.0.0.1:{port}", protocol, "-cipher", "DEFAULT@SECLEVEL=0", "-showcerts" }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.StandardInput.Close();
+        var output = p.StandardOutput.ReadToEndAsync();
+        var errors = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await p.WaitForExitAsync(timeout.Token);
+        return (await output, await errors);
     }
 
     [Test]
