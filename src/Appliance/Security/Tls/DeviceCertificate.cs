@@ -72,8 +72,7 @@ public static class DeviceCertificate
         {
             problem = $"{(haveCert ? keyPath : certPath)} is missing (only half of the device certificate is there)";
         }
-        if (problem is not null) SetAside(certPath, keyPath);
-        Create(dir, certPath, keyPath, hostName ?? Dns.GetHostName());
+        Create(dir, certPath, keyPath, hostName ?? Dns.GetHostName(), setAsideFirst: problem is not null);
         var (made, madeChain) = Load(certPath, keyPath);
         return new LoadedCertificate(made, madeChain, certPath, keyPath, problem is null ? CertificateSource.Created : CertificateSource.Replaced, problem);
     }
@@ -115,10 +114,11 @@ public static class DeviceCertificate
             if (File.Exists(path)) File.Move(path, path + ".corrupt", overwrite: true);
     }
 
-    private static void Create(string dir, string certPath, string keyPath, string hostName)
+    private static void Create(string dir, string certPath, string keyPath, string hostName, bool setAsideFirst)
     {
         try
         {
+            if (setAsideFirst) SetAside(certPath, keyPath);
             if (!Directory.Exists(dir)) Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var (cert, key) = SelfSignedCertificate.Create(hostName);
             using (cert)
