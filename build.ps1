@@ -561,6 +561,7 @@ function Invoke-Image([string]$BoardName = $Board, [switch]$SkipPublish, [string
     $boardDir = Join-Path $Root "board/$BoardName"
     foreach ($file in Get-ChildItem $boardDir -File) { & $put $file.FullName "usr/share/appliance/board/$($file.Name)" }
     & $put (Join-Path $Root 'README.md') 'usr/share/doc/appliance/README.md'
+    & $put (Join-Path $Root 'docs/tls.md') 'usr/share/doc/appliance/tls.md'
 
     # The board's values in the shipped config and RAUC's system.conf.
     $config = Join-Path $stage 'etc/appliance/appliance.toml'

@@ -1,6 +1,7 @@
 using Appliance.Configuration;
 using Appliance.Hosting;
 using Appliance.Security;
+using Appliance.Security.Tls;
 
 // Entry point: parse the command line, load and validate the config, then either run an
 // admin command or start the service (composition in Hosting/ApplianceHost.cs).
@@ -64,10 +65,25 @@ switch (options.Command)
     case CliCommand.ListApiKeys:
         foreach (var k in apiKeys.List()) Console.WriteLine($"{k.Id}\t{k.Role}\t{k.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}\t{k.Name}");
         return 0;
+    case CliCommand.PrintCertificateFingerprint:
+        // Also the first-boot unit appliance-tls.service's command: it makes the device certificate before
+        // MediaMTX (which serves the same one) and the service start, and puts the fingerprint in the journal.
+        try
+        {
+            var tls = DeviceCertificate.LoadOrCreate(config);
+            if (tls.Problem is not null) Console.Error.WriteLine($"warning: {tls.Problem}; set aside as *.corrupt and a new certificate made");
+            Console.Error.WriteLine($"{tls.Source.ToString().ToLowerInvariant()} certificate {tls.CertificatePath}, valid until {tls.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}");
+            Console.WriteLine("sha256 Fingerprint=" + CertificateFingerprint.Sha256(tls.Certificate));
+            Console.WriteLine("pin-sha256=" + CertificateFingerprint.SpkiPin(tls.Certificate));
+            return 0;
+        }
+        catch (DeviceCertificateException e) { return Fail(e.Message); }
 }
 
-await using var host = ApplianceHost.Create(config, options.ConfigPath);
-await host.RunAsync();
+ApplianceHost host;
+try { host = ApplianceHost.Create(config, options.ConfigPath); }
+catch (DeviceCertificateException e) { return Fail(e.Message); }
+await using (host) await host.RunAsync();
 return 0;
 
 static int Fail(string message)

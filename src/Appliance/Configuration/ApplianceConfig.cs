@@ -53,6 +53,17 @@ public sealed class ServerSection
     public double ShutdownTimeout { get; set; } = 10;
     /// <summary>Host put into stream URLs; empty = the host the client connected to.</summary>
     public string PublicHost { get; set; } = "";
+    /// <summary>HTTPS/WSS port serving the same endpoints as <see cref="Port"/>; 0 = no TLS listener
+    /// (the default, so tests and development need no certificate; the image's config sets 8443).</summary>
+    public int TlsPort { get; set; } = 0;
+    /// <summary>PEM certificate (chain) to serve; empty = the device certificate made on first start.</summary>
+    public string TlsCertificate { get; set; } = "";
+    /// <summary>PEM private key for <see cref="TlsCertificate"/> (set both or neither).</summary>
+    public string TlsKey { get; set; } = "";
+    /// <summary>Where the device certificate is made and kept; empty = &lt;storage.state_dir&gt;/tls.</summary>
+    public string TlsDirectory { get; set; } = "";
+    /// <summary>Bind the plain (ws://, http://) port to 127.0.0.1 only, so the network sees only TLS.</summary>
+    public bool PlainLoopbackOnly { get; set; } = false;
 }
 
 public sealed class SecuritySection

@@ -236,5 +236,9 @@ public static class ConfigLoader
         c.Snapshots.Path = Resolve(c.Snapshots.Path);
         c.Storage.StateDir = Resolve(c.Storage.StateDir);
         c.Security.ApiKeysFile = Resolve(c.Security.ApiKeysFile);
+        // Empty TLS paths mean "the device certificate" and stay empty.
+        if (c.Server.TlsCertificate.Length > 0) c.Server.TlsCertificate = Resolve(c.Server.TlsCertificate);
+        if (c.Server.TlsKey.Length > 0) c.Server.TlsKey = Resolve(c.Server.TlsKey);
+        if (c.Server.TlsDirectory.Length > 0) c.Server.TlsDirectory = Resolve(c.Server.TlsDirectory);
     }
 }

@@ -35,6 +35,15 @@ public static class ConfigValidator
         v.Range("server.auth_timeout", s.AuthTimeout, 1, 3600);
         v.Range("server.max_connections_per_address", s.MaxConnectionsPerAddress, 1, 100_000);
         v.Range("server.max_http_connections", s.MaxHttpConnections, 1, 100_000);
+        if (s.TlsPort != 0)
+        {
+            v.Port("server.tls_port", s.TlsPort);
+            v.That("server.tls_port", s.TlsPort.ToString(CultureInfo.InvariantCulture), s.TlsPort != s.Port, "must differ from server.port");
+        }
+        v.That("server.tls_key", s.TlsKey.Length == 0 ? "\"\"" : s.TlsKey, (s.TlsCertificate.Length == 0) == (s.TlsKey.Length == 0),
+            "server.tls_certificate and server.tls_key are set together (both PEM paths) or not at all");
+        v.That("server.plain_loopback_only", "true", !s.PlainLoopbackOnly || s.TlsPort != 0,
+            "needs server.tls_port: with the plain port on loopback only and no TLS port, nothing on the network could connect");
 
         var sec = c.Security;
         if (s.Environment == "production")

@@ -27,7 +27,9 @@ namespace Appliance.Hosting;
 /// <summary>What tests (and only tests) change about the host.</summary>
 /// <param name="Port">Listen on this port instead of server.port (0 = any free port).</param>
 /// <param name="DevDirectory">Where camera nodes are looked for (default /dev).</param>
-public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, ICameraProbe? CameraProbe = null, string? DevDirectory = null);
+/// <param name="TlsPort">Listen for TLS on this port instead of server.tls_port, when that is set (0 = any free port).</param>
+public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, ICameraProbe? CameraProbe = null, string? DevDirectory = null,
+    int? TlsPort = null);
 
 /// <summary>
 /// The composition root: config -> subsystems -> Kestrel -> systemd, wired by hand in one
@@ -89,6 +91,8 @@ public sealed class ApplianceHost : IAsyncDisposable
         else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
 
         var server = initial.Server;
+        // TLS (server.tls_port): the device certificate is loaded, or made on first start, before anything binds.
+        var tlsCertificate = server.TlsPort != 0 ? Appliance.Security.Tls.DeviceCertificate.LoadOrCreate(initial) : null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -102,13 +106,15 @@ public sealed class ApplianceHost : IAsyncDisposable
             kestrel.Limits.MaxRequestBufferSize = 64 * 1024;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             var port = portOverride ?? server.Port;
-            switch (server.Host)
+            var plainHost = HttpsListener.PlainHost(server); // server.host, or loopback with server.plain_loopback_only
+            switch (plainHost)
             {
                 case "0.0.0.0" or "*": kestrel.Listen(IPAddress.Any, port); break;
                 case "::": kestrel.Listen(IPAddress.IPv6Any, port); break;
                 case "localhost": kestrel.ListenLocalhost(port); break;
-                default: kestrel.Listen(IPAddress.Parse(server.Host), port); break;
+                default: kestrel.Listen(IPAddress.Parse(plainHost), port); break;
             }
+            HttpsListener.Listen(kestrel, server, tlsCertificate, overrides.TlsPort); // after the plain one: BoundAddress is the plain port
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeout));
         // What the socket transport reads ahead of us per connection (default 1 MiB, held in Kestrel's
@@ -249,6 +255,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), events, health,
             app.Lifetime, loggers.CreateLogger<SystemdNotifications>());
         var log = loggers.CreateLogger<ApplianceHost>();
+        if (tlsCertificate is not null) HttpsListener.LogCertificate(log, tlsCertificate);
         app.Lifetime.ApplicationStarted.Register(() => FaultInjection.Arm(initial, events, log));
         health.Report("websocket_server", ComponentState.Starting, "binding");
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -299,6 +306,12 @@ public sealed class ApplianceHost : IAsyncDisposable
             return new Uri(address.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"));
         }
     }
+
+    /// <summary>The HTTPS/WSS address Kestrel bound (valid after start), e.g. https://127.0.0.1:40124; null without server.tls_port.</summary>
+    public Uri? TlsAddress =>
+        App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Where(a => a.StartsWith("https://", StringComparison.Ordinal))
+            .Select(a => new Uri(a.Replace("0.0.0.0", "127.0.0.1").Replace("[::]", "[::1]"))).FirstOrDefault();
 
     /// <summary>Finds the cameras first, then opens the API: READY=1 means the camera list is real.</summary>
     public async Task StartAsync(CancellationToken cancellation = default)

@@ -1,6 +1,6 @@
 namespace Appliance.Hosting;
 
-public enum CliCommand { Run, Version, CheckConfig, MintJwt, AddApiKey, RevokeApiKey, ListApiKeys, Help }
+public enum CliCommand { Run, Version, CheckConfig, MintJwt, AddApiKey, RevokeApiKey, ListApiKeys, PrintCertificateFingerprint, Help }
 
 /// <summary>The parsed command line. Small and hand-written: the surface is a handful of flags.</summary>
 public sealed record CliOptions(CliCommand Command, string ConfigPath, string? Argument, string? User, string? Name, double? TtlHours)
@@ -16,6 +16,9 @@ public sealed record CliOptions(CliCommand Command, string ConfigPath, string? A
                appliance --add-api-key ROLE [--name NAME]     create an API key (printed once, stored hashed)
                appliance --revoke-api-key ID                  revoke an API key by id
                appliance --list-api-keys                      list API key ids, names and roles
+               appliance --print-certificate-fingerprint [--config PATH]
+                                                              print the TLS certificate's SHA-256 fingerprint and
+                                                              SPKI pin (the device certificate is made if absent)
         The config defaults to /etc/appliance/appliance.toml; APPLIANCE_<SECTION>_<KEY> variables override keys.
         """;
 
@@ -49,6 +52,7 @@ public sealed record CliOptions(CliCommand Command, string ConfigPath, string? A
                 case "--add-api-key": Set(CliCommand.AddApiKey); argument = Next(); break;
                 case "--revoke-api-key": Set(CliCommand.RevokeApiKey); argument = Next(); break;
                 case "--list-api-keys": Set(CliCommand.ListApiKeys); break;
+                case "--print-certificate-fingerprint": Set(CliCommand.PrintCertificateFingerprint); break;
                 case "--user": user = Next(); break;
                 case "--name": name = Next(); break;
                 case "--ttl-hours":

@@ -28,6 +28,7 @@ public class SandboxPathsTests
         ("snapshots.path", c.Snapshots.Path),
         ("storage.state_dir", c.Storage.StateDir),
         ("security.api_keys_file", Path.GetDirectoryName(c.Security.ApiKeysFile)!),
+        ("server.tls_directory", Appliance.Security.Tls.DeviceCertificate.DirectoryFor(c)),
     ];
 
     private static List<string> WritableRoots()

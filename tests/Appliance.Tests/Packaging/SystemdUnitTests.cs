@@ -38,6 +38,7 @@ public class SystemdUnitTests
     [TestCase("appliance.service")]
     [TestCase("mediamtx.service")]
     [TestCase("appliance-secret.service")]
+    [TestCase("appliance-tls.service")]
     public void TheSandboxKeepsTheExposureLow(string unit)
     {
         using var root = StageRoot();

@@ -25,6 +25,9 @@ public sealed class RunningHost : IAsyncDisposable
     public string DevDir => _dir.File("dev");
     public Uri WebSocketUri => new($"ws://127.0.0.1:{Host.BoundAddress.Port}/ws");
     public Uri HttpUri => new($"http://127.0.0.1:{Host.BoundAddress.Port}");
+    /// <summary>The TLS listener (server.tls_port set in serverExtra; bound to any free port).</summary>
+    public Uri WssUri => new($"wss://127.0.0.1:{Host.TlsAddress!.Port}/ws");
+    public Uri HttpsUri => new($"https://127.0.0.1:{Host.TlsAddress!.Port}");
 
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
     /// <param name="recordingExtra">Keys added to the [recording] section.</param>
@@ -64,7 +67,7 @@ public sealed class RunningHost : IAsyncDisposable
             """);
         var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
         if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));
-        var host = ApplianceHost.Create(loaded.Config!, path, new HostOverrides(Port: 0, CameraProbe: probe, DevDirectory: realDev ? "/dev" : dir.File("dev")));
+        var host = ApplianceHost.Create(loaded.Config!, path, new HostOverrides(Port: 0, CameraProbe: probe, DevDirectory: realDev ? "/dev" : dir.File("dev"), TlsPort: 0));
         await host.StartAsync();
         return new RunningHost(host, dir, path);
     }
