@@ -89,6 +89,9 @@ public sealed class MediaMtxSection
     public int RtspPort { get; set; } = 8554;
     public int WebrtcPort { get; set; } = 8889;
     public int HlsPort { get; set; } = 8888;
+    /// <summary>MediaMTX serves HLS and WebRTC over HTTPS (hlsEncryption/webrtcEncryption in mediamtx.yml):
+    /// the stream URLs then say https, so a page served over TLS can play them without mixed content.</summary>
+    public bool MediaTls { get; set; } = false;
     public string ApiUsername { get; set; } = "";
     public string ApiPassword { get; set; } = "";
     public double RequestTimeout { get; set; } = 5;
