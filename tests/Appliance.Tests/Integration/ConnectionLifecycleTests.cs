@@ -44,6 +44,42 @@ public class ConnectionLifecycleTests
     }
 
     [Test]
+    public async Task ABackpressuredClientThatKeepsReadingOutlivesManyPingTimeouts()
+    {
+        // Pings every second, 1 s to answer; the client pipelines 3,000 requests and reads the replies
+        // slowly (~6 s): the server stops reading from it while its 16 reply slots are full, yet the
+        // keep-alive must not take that for a dead peer.
+        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1\nsend_queue_capacity = 16",
+            securityExtra: "rate_limit_burst = 1000000\nrate_limit_per_minute = 60000000");
+        using var ws = new ClientWebSocket();
+        ws.Options.SetRequestHeader("Authorization", "Bearer " + host.Token(Role.Viewer));
+        await ws.ConnectAsync(host.WebSocketUri, CancellationToken.None);
+        const int requests = 3000;
+        var sender = Task.Run(async () =>
+        {
+            for (var i = 0; i < requests; i++)
+                await ws.SendAsync(Encoding.ASCII.GetBytes($$"""{"jsonrpc":"2.0","id":{{i}},"method":"ping"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        });
+        var buffer = new byte[4096];
+        var ids = new List<int>();
+        var clock = Stopwatch.StartNew();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (ids.Count < requests)
+        {
+            var r = await ws.ReceiveAsync(buffer, timeout.Token);
+            if (r.MessageType == WebSocketMessageType.Close) break;
+            using var reply = System.Text.Json.JsonDocument.Parse(buffer.AsMemory(0, r.Count));
+            ids.Add(reply.RootElement.GetProperty("id").GetInt32());
+            if (ids.Count % 2 == 0) await Task.Delay(1);
+        }
+        await sender;
+
+        Assert.That(ids, Is.EqualTo(Enumerable.Range(0, requests)), "every reply, in order");
+        Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(3)), "the reading took several ping timeouts");
+        Assert.That((ws.State, host.Host.Metrics.CutOffClients), Is.EqualTo((WebSocketState.Open, 0L)));
+    }
+
+    [Test]
     public async Task ShutdownSaysGoingAwayToClientsAndFinishesPromptly()
     {
         var host = await RunningHost.StartAsync();
