@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Appliance.Security;
+using Appliance.Tests.Support;
+
+namespace Appliance.Tests.Robustness;
+
+/// <summary>5,000 pipelined requests on one connection with a slower concurrent reader (backpressure,
+/// not cut-off), and revocation of an API key ending its live sessions.</summary>
+public class PipelineAndRevocationTests
+{
+    [Test]
+    public async Task FiveThousandPipelinedPingsAllAnswerInOrder()
+    {
+        const int count = 5000;
+        await using var host = await RunningHost.StartAsync(
+            serverExtra: "send_queue_capacity = 64\nsend_timeout = 5",
+            securityExtra: "rate_limit_burst = 1000000\nrate_limit_per_minute = 1000000");
+        var cutOffBefore = host.Host.Metrics.CutOffClients;
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + host.Token(Role.Viewer));
+        await socket.ConnectAsync(host.WebSocketUri, CancellationToken.None);
+
+        var received = new List<int>(count);
+        var problems = new List<string>();
+        var reader = Task.Run(async () =>
+        {
+            while (received.Count < count)
+            {
+                var (type, bytes) = await RawSocket.ReceiveAsync(socket, TimeSpan.FromSeconds(20));
+                if (type == WebSocketMessageType.Close) { problems.Add($"closed after {received.Count}: {socket.CloseStatus} {socket.CloseStatusDescription}"); return; }
+                using var doc = JsonDocument.Parse(bytes);
+                if (doc.RootElement.GetProperty("result").GetString() != "pong") problems.Add(doc.RootElement.GetRawText());
+                received.Add(doc.RootElement.GetProperty("id").GetInt32());
+                if (received.Count % 250 == 0) await Task.Delay(15);   // slower than the sender
+            }
+        });
+        var sw = Stopwatch.StartNew();
+        for (var i = 1; i <= count; i++)
+            await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"jsonrpc":"2.0","id":{{i}},"method":"ping"}"""), WebSocketMessageType.Text, true, CancellationToken.None)
+                .WaitAsync(TimeSpan.FromSeconds(30));
+        await reader.WaitAsync(TimeSpan.FromSeconds(60));
+        TestContext.Out.WriteLine($"{count} pings answered in {sw.ElapsedMilliseconds} ms");
+
+        Assert.That(problems, Is.Empty);
+        Assert.That(received, Is.EqualTo(Enumerable.Range(1, count)), "every reply, once, in order");
+        Assert.That(socket.State, Is.EqualTo(WebSocketState.Open));
+        Assert.That(host.Host.Metrics.CutOffClients, Is.EqualTo(cutOffBefore), "a reader that keeps reading is never cut off");
+        await RawSocket.SendTextAsync(socket, """{"jsonrpc":"2.0","id":"last","method":"ping"}""");
+        var (_, last) = await RawSocket.ReceiveAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.That(Encoding.UTF8.GetString(last), Does.Contain("\"last\""));
+    }
+
+    [Test]
+    public async Task RevokingAnApiKeyEndsItsLiveSessionsWithinASecond()
+    {
+        await using var host = await RunningHost.StartAsync();
+        var keys = host.Host.Authenticator.ApiKeys;
+        var (record, key) = keys.Add(Role.Operator, "robustness");
+        var (otherRecord, otherKey) = keys.Add(Role.Viewer, "bystander");
+        await using var byHeader = await host.ConnectAsync(configure: o => o.SetRequestHeader("X-API-Key", key));
+        await using var byMethod = await host.ConnectAsync();
+        using (var auth = await byMethod.CallAsync("authenticate", $$"""{"auth_token":"{{key}}","auth_type":"api_key"}"""))
+            Assert.That(auth.RootElement.GetProperty("result").GetProperty("authenticated").GetBoolean(), Is.True);
+        await using var bystanderKey = await host.ConnectAsync(configure: o => o.SetRequestHeader("X-API-Key", otherKey));
+        await using var bystanderJwt = await host.ConnectAsync(Role.Viewer);
+        foreach (var c in new[] { byHeader, byMethod })
+        {
+            using var ok = await c.CallAsync("stop_recording", """{"device":"/dev/video99"}""");
+            Assert.That(ReplyShape.ErrorCode(ok.RootElement), Is.EqualTo(-32004), "operator role before revocation");
+        }
+
+        var sw = Stopwatch.StartNew();
+        Assert.That(keys.Revoke(record.Id), Is.True);
+        var closed = await Task.WhenAll(new[] { byHeader, byMethod }.Select(async c =>
+        {
+            await Task.WhenAny(c.Closed.Task, Task.Delay(TimeSpan.FromSeconds(5)));
+            return (c.Closed.Task.IsCompleted, c.CloseStatus, c.Socket.CloseStatusDescription, sw.Elapsed);
+        }));
+        foreach (var (done, status, reason, after) in closed)
+        {
+            TestContext.Out.WriteLine($"closed {status} '{reason}' {after.TotalMilliseconds:0} ms after the revocation");
+            Assert.That(done, Is.True, "the revoked session was not closed");
+            Assert.That(status, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+            Assert.That(reason, Is.EqualTo("API key revoked"));
+            Assert.That(after, Is.LessThan(TimeSpan.FromSeconds(1)));
+        }
+
+        await using var again = await host.ConnectAsync();
+        using (var auth = await again.CallAsync("authenticate", $$"""{"auth_token":"{{key}}","auth_type":"api_key"}"""))
+            Assert.That(auth.RootElement.GetProperty("result").GetProperty("authenticated").GetBoolean(), Is.False, "a revoked key authenticates no more");
+        using (var perCall = await again.CallAsync("ping", $$"""{"auth_token":"{{key}}"}"""))
+            Assert.That(ReplyShape.ErrorCode(perCall.RootElement), Is.EqualTo(-32001));
+        var (refusedHeader, _) = await RawSocket.TryConnectAsync(host.WebSocketUri, o => o.SetRequestHeader("X-API-Key", key));
+        using (refusedHeader)
+        {
+            Assert.That(refusedHeader, Is.Not.Null);
+            await RawSocket.SendTextAsync(refusedHeader!, """{"jsonrpc":"2.0","id":1,"method":"ping"}""");
+            var (_, bytes) = await RawSocket.ReceiveAsync(refusedHeader!, TimeSpan.FromSeconds(5));
+            using var doc = JsonDocument.Parse(bytes);
+            Assert.That(ReplyShape.ErrorCode(doc.RootElement), Is.EqualTo(-32001), "a revoked key on the upgrade does not authenticate");
+        }
+
+        // Sessions of other credentials are untouched.
+        foreach (var c in new[] { bystanderKey, bystanderJwt })
+        {
+            using var ping = await c.CallAsync("ping");
+            Assert.That(ping.RootElement.GetProperty("result").GetString(), Is.EqualTo("pong"));
+        }
+        Assert.That(keys.List().Select(k => k.Id), Does.Contain(otherRecord.Id).And.Not.Contain(record.Id));
+    }
+}
