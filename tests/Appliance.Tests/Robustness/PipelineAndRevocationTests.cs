@@ -111,4 +111,74 @@ public class PipelineAndRevocationTests
         }
         Assert.That(keys.List().Select(k => k.Id), Does.Contain(otherRecord.Id).And.Not.Contain(record.Id));
     }
+
+    [Test]
+    public async Task AClientThatStopsReadingIsCutOffWith1008AndTheOthersCarryOn()
+    {
+        // The counterpart of the pipelined test: there the reader keeps reading and is never cut off.
+        await using var host = await RunningHost.StartAsync(
+            serverExtra: "send_queue_capacity = 8\nsend_timeout = 1",
+            securityExtra: "rate_limit_burst = 1000000000\nrate_limit_per_minute = 1000000000");
+        var (tcp, stream) = await RawSocket.UpgradeTcpAsync(host.HttpUri.Port, 4096, ("Authorization", "Bearer " + host.Token(Role.Viewer)));
+        using var _ = tcp;
+        await using var bystander = await host.ConnectAsync(Role.Viewer);
+        var batch = RawSocket.MaskedFrame(Encoding.UTF8.GetBytes(
+            "[" + string.Join(",", Enumerable.Range(1, 32).Select(i => $$"""{"jsonrpc":"2.0","id":{{i}},"method":"ping"}""")) + "]"));
+        // Stopped with a flag between whole frames (a cancelled write could leave half a frame on the wire).
+        var stopSending = false;
+        var sender = Task.Run(async () =>
+        {
+            try { for (var i = 0; i < 50_000 && !Volatile.Read(ref stopSending); i++) await stream.WriteAsync(batch); }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException) { }
+        });
+        var sw = Stopwatch.StartNew();
+        while (host.Host.Metrics.CutOffClients == 0 && sw.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+        var cutOffAfter = sw.Elapsed;
+        Assert.That(host.Host.Metrics.CutOffClients, Is.EqualTo(1), "the client that stopped reading was never cut off");
+        Volatile.Write(ref stopSending, true);
+
+        // Best effort: a client that reads again right away receives the close frame.
+        using var received = new MemoryStream();
+        var buffer = new byte[64 * 1024];
+        using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            try
+            {
+                int n;
+                while ((n = await stream.ReadAsync(buffer, drain.Token)) > 0) received.Write(buffer, 0, n);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException) { TestContext.Out.WriteLine($"drain ended: {ex.GetType().Name} {ex.Message}"); }
+        }
+        var frames = RawSocket.ParseServerFrames(received.ToArray());
+        TestContext.Out.WriteLine($"drained {received.Length} bytes; last opcodes: {string.Join(",", frames.TakeLast(3).Select(f => f.Opcode))}");
+        var close = frames.Where(f => f.Opcode == 8).Select(f => f.Payload).FirstOrDefault();
+        TestContext.Out.WriteLine($"cut off after {cutOffAfter.TotalSeconds:0.0} s; {frames.Count} frames drained; close frame: {(close is null ? "none" : (close[0] << 8 | close[1]) + " " + Encoding.UTF8.GetString(close, 2, close.Length - 2))}");
+        Assert.That(close, Is.Not.Null, "no close frame reached a client that resumed reading");
+        Assert.That((close![0] << 8) | close[1], Is.EqualTo(1008));
+        Assert.That(Encoding.UTF8.GetString(close, 2, close.Length - 2), Is.EqualTo("not reading"));
+        while (host.Host.Connections.Count > 1 && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
+        Assert.That(host.Host.Connections.Count, Is.EqualTo(1), "only the bystander is left");
+        using var ping = await bystander.CallAsync("ping");
+        Assert.That(ping.RootElement.GetProperty("result").GetString(), Is.EqualTo("pong"));
+        await sender.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Test]
+    public async Task RevocationByAnotherProcessRewritingTheKeyFileEndsTheSession()
+    {
+        // What appliance --revoke-api-key does: a separate store on the same file, not the service's instance.
+        await using var host = await RunningHost.StartAsync();
+        var (record, key) = host.Host.Authenticator.ApiKeys.Add(Role.Admin, "cli-revoked");
+        await using var session = await host.ConnectAsync(configure: o => o.SetRequestHeader("X-API-Key", key));
+        using (var ok = await session.CallAsync("get_metrics")) Assert.That(ok.RootElement.TryGetProperty("result", out _), Is.True);
+        var file = Path.Combine(host.DataDir, "state", "api-keys.json");
+        Assert.That(File.Exists(file), Is.True);
+        using var cli = new ApiKeyStore(() => file);
+        var sw = Stopwatch.StartNew();
+        Assert.That(cli.Revoke(record.Id), Is.True);
+        await Task.WhenAny(session.Closed.Task, Task.Delay(TimeSpan.FromSeconds(5)));
+        Assert.That(session.Closed.Task.IsCompleted, Is.True, "the session of a key revoked on disk was not closed");
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        Assert.That(session.CloseStatus, Is.EqualTo(WebSocketCloseStatus.PolicyViolation));
+    }
 }
