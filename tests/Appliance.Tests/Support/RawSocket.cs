@@ -50,6 +50,13 @@ public static class RawSocket
     /// <summary>Waits until the server's close frame arrives (any text before it is returned); false on timeout.</summary>
     public static async Task<(bool Closed, List<byte[]> TextBefore)> WaitForCloseAsync(WebSocket socket, TimeSpan timeout)
     {
+        var (closed, texts, _) = await WaitForCloseWithErrorAsync(socket, timeout);
+        return (closed, texts);
+    }
+
+    /// <summary>As <see cref="WaitForCloseAsync"/>, with the receive error (if the socket failed instead of closing).</summary>
+    public static async Task<(bool Closed, List<byte[]> TextBefore, string? Error)> WaitForCloseWithErrorAsync(WebSocket socket, TimeSpan timeout)
+    {
         var texts = new List<byte[]>();
         var deadline = DateTime.UtcNow + timeout;
         try
@@ -57,13 +64,13 @@ public static class RawSocket
             while (DateTime.UtcNow < deadline)
             {
                 var (type, bytes) = await ReceiveAsync(socket, deadline - DateTime.UtcNow);
-                if (type == WebSocketMessageType.Close) return (true, texts);
+                if (type == WebSocketMessageType.Close) return (true, texts, null);
                 texts.Add(bytes);
             }
         }
-        catch (OperationCanceledException) { }
-        catch (WebSocketException) { return (socket.CloseStatus is not null, texts); }
-        return (false, texts);
+        catch (OperationCanceledException) { return (false, texts, "timed out"); }
+        catch (WebSocketException ex) { return (socket.CloseStatus is not null, texts, $"{ex.Message} / {ex.InnerException?.Message}"); }
+        return (false, texts, "timed out");
     }
 
     /// <summary>A hand-made WebSocket upgrade on a plain TCP socket (for a client that misbehaves at the
