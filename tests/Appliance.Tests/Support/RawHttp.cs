@@ -25,6 +25,24 @@ public static class RawHttp
         var text = Encoding.ASCII.GetString(all);
         var status = int.Parse(text.Split(' ')[1], CultureInfo.InvariantCulture);
         var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (status, headerEnd < 0 ? [] : all[(headerEnd + 4)..]);
+        if (headerEnd < 0) return (status, []);
+        var body = all[(headerEnd + 4)..];
+        return (status, text[..headerEnd].Contains("Transfer-Encoding: chunked", StringComparison.OrdinalIgnoreCase) ? Dechunk(body) : body);
+    }
+
+    private static byte[] Dechunk(byte[] body)
+    {
+        using var output = new MemoryStream();
+        var at = 0;
+        while (at < body.Length)
+        {
+            var lineEnd = Array.IndexOf(body, (byte)'\n', at);
+            if (lineEnd < 0) break;
+            var size = Convert.ToInt32(Encoding.ASCII.GetString(body, at, lineEnd - at).Trim().Split(';')[0], 16);
+            if (size == 0) break;
+            output.Write(body, lineEnd + 1, Math.Min(size, body.Length - lineEnd - 1));
+            at = lineEnd + 1 + size + 2;
+        }
+        return output.ToArray();
     }
 }
