@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
 using Appliance.Security;
 
@@ -18,12 +17,8 @@ public class JwtAuthorityTests
     private static readonly DateTimeOffset T0 = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
 
     // Builds a token by hand with the RFC's steps, so the tests do not trust the code under test to sign.
-    private static string HandMade(string headerJson, string payloadJson, string secret = Secret)
-    {
-        var input = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(headerJson)) + "." + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(payloadJson));
-        var sig = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.ASCII.GetBytes(input));
-        return input + "." + Base64Url.EncodeToString(sig);
-    }
+    private static string HandMade(string headerJson, string payloadJson, string secret = Secret) =>
+        Appliance.Tests.Support.HandMadeJwt.Make(headerJson, payloadJson, secret);
 
     private static string Claims(string role = "operator", long? iat = null, long? exp = null) =>
         $$"""{"user_id":"u1","role":"{{role}}","iat":{{iat ?? T0.ToUnixTimeSeconds()}},"exp":{{exp ?? T0.AddHours(1).ToUnixTimeSeconds()}}}""";

@@ -206,20 +206,6 @@ public class FileDownloadTests
         Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
     }
 
-    private async Task<(int Status, byte[] Body)> RawGetAsync(string target, string token)
-    {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, _host.HttpUri.Port);
-        await using var stream = tcp.GetStream();
-        var request = $"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        using var received = new MemoryStream();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await stream.CopyToAsync(received, timeout.Token);
-        var all = received.ToArray();
-        var text = Encoding.ASCII.GetString(all);
-        var status = int.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        var headerEnd = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        return (status, all[(headerEnd + 4)..]);
-    }
+    private Task<(int Status, byte[] Body)> RawGetAsync(string target, string token) =>
+        RawHttp.GetAsync(_host.HttpUri.Port, target, ("Authorization", "Bearer " + token));
 }
