@@ -43,6 +43,10 @@ public static class FileDownloadEndpoints
         // segment: a name still holding %2F (or %5C) was an encoded separator, never a bare name.
         if (name is not null && (name.Contains("%2F", StringComparison.OrdinalIgnoreCase) || name.Contains("%5C", StringComparison.OrdinalIgnoreCase)))
             return Text(context, StatusCodes.Status400BadRequest, "'filename' must be a bare file name, without '/' or '\\'");
+        // Kestrel also leaves escapes of bytes that do not decode as UTF-8 (%ED%A0%80, a lone surrogate):
+        // such a name is no text, not a name to look up.
+        if (name is not null && HasUndecodedByte(name))
+            return Text(context, StatusCodes.Status400BadRequest, "'filename' is not valid UTF-8");
 
         var lookup = catalog.Find(kind, name);
         if (lookup.Status == LookupStatus.InvalidName) return Text(context, StatusCodes.Status400BadRequest, lookup.Message);
@@ -108,6 +112,14 @@ public static class FileDownloadEndpoints
             return $"Authentication failed: {result.Error}";
         }
         return result.Role >= Role.Viewer ? null : "Authentication failed: no role";
+    }
+
+    private static bool HasUndecodedByte(string name)
+    {
+        for (var i = name.IndexOf('%'); i >= 0 && i + 2 < name.Length; i = name.IndexOf('%', i + 1))
+            if (char.IsAsciiHexDigit(name[i + 1]) && char.IsAsciiHexDigit(name[i + 2]) && Convert.ToInt32(name.Substring(i + 1, 2), 16) >= 0x80)
+                return true;
+        return false;
     }
 
     /// <summary>RFC 6266: <c>attachment; filename="x.mp4"</c>, plus <c>filename*</c> (UTF-8) when the name is not plain ASCII.</summary>

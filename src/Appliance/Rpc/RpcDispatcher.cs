@@ -107,7 +107,9 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         var started = Stopwatch.GetTimestamp();
         var methodName = "";
         var isObject = request.ValueKind == JsonValueKind.Object;
-        var hasId = isObject && request.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null;
+        // An id is echoed back, so it must be writable: a string holding an escaped lone surrogate is not.
+        var hasId = isObject && request.TryGetProperty("id", out var id) && id.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.Null
+            && (id.ValueKind != JsonValueKind.String || TryGetString(id, out _));
         var replyId = hasId ? request.GetProperty("id") : NullId;
 
         // Every element counts against the limiter, well-formed or not.
@@ -125,8 +127,8 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         if (!isObject)
             return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: expected a JSON object", null);
         if (request.TryGetProperty("id", out _) && !hasId)
-            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: id must be a string, a number or null", "id");
-        if (!request.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !version.ValueEquals("2.0"u8))
+            return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: id must be a string (valid Unicode), a number or null", "id");
+        if (!request.TryGetProperty("jsonrpc", out var version) || version.ValueKind != JsonValueKind.String || !TryGetString(version, out var versionText) || versionText != "2.0")
             return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: jsonrpc must be the string \"2.0\"", "jsonrpc");
         if (!request.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String)
             return Reject(RpcErrorCode.InvalidRequest, "Invalid Request: method must be a string", "method");

@@ -65,14 +65,12 @@ public sealed class WebSocketEndpoint(
         using var authDeadline = ArmAuthenticationDeadline(connection, TimeSpan.FromSeconds(server.AuthTimeout));
         try
         {
-            if (await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token) is { } ours)
-            {
-                // We end it (1009, 1007): read on, discarding, until the peer answers our close frame;
-                // closing with unread input would reset the connection and the peer would never see why.
-                connection.RequestClose(ours.Status, ours.Reason);
-                await DrainUntilCloseAsync(socket, lifetime.Token);
-            }
-            else connection.RequestClose(WebSocketCloseStatus.NormalClosure, "bye");
+            var ours = await ReceiveLoopAsync(socket, connection, server.MaxMessageSize, lifetime.Token);
+            connection.RequestClose(ours?.Status ?? WebSocketCloseStatus.NormalClosure, ours?.Reason ?? "bye");
+            // Whoever started the close (1009, 1007 here; 1008 or 1001 from elsewhere), read on,
+            // discarding, until the peer answers our close frame: closing with unread input would
+            // reset the connection, and the peer would never see why.
+            await DrainUntilCloseAsync(socket, lifetime.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
         {
@@ -256,14 +254,18 @@ public sealed class WebSocketEndpoint(
                     {
                         var send = socket.SendAsync(frame.Buffer.AsMemory(0, frame.Length), WebSocketMessageType.Text, true, lifetime.Token);
                         // The usual case completes at once (the kernel took the bytes): no timer then.
-                        if (!send.IsCompleted && !await CompletesWithin(send.AsTask(), sendTimeout))
+                        if (send.IsCompleted) await send;
+                        else
                         {
-                            metrics.ClientCutOff();
-                            log.LogWarning("Connection {Id} from {Remote} has not read for {Timeout}s; cutting it off", connection.Id, connection.Remote, sendTimeout.TotalSeconds);
-                            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "not reading", dropQueued: true);
-                            if (!await CompletesWithin(send.AsTask(), CloseHandshakeTimeout)) { socket.Abort(); return; }
+                            var pending = send.AsTask();
+                            if (!await CompletesWithin(pending, sendTimeout))
+                            {
+                                metrics.ClientCutOff();
+                                log.LogWarning("Connection {Id} from {Remote} has not read for {Timeout}s; cutting it off", connection.Id, connection.Remote, sendTimeout.TotalSeconds);
+                                connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "not reading", dropQueued: true);
+                                if (!await CompletesWithin(pending, CloseHandshakeTimeout)) { socket.Abort(); return; }
+                            }
                         }
-                        else await send;
                     }
                     finally
                     {
