@@ -50,10 +50,13 @@ public sealed class WebSocketEndpoint(
             return;
         }
 
+        // A peer's pong travels behind whatever requests it had already sent, and under backpressure
+        // those are read only as fast as it reads its replies: so it has ping_timeout plus
+        // send_timeout to answer. A peer that is gone is still dropped; one merely behind is not.
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             KeepAliveInterval = TimeSpan.FromSeconds(server.PingInterval),
-            KeepAliveTimeout = TimeSpan.FromSeconds(server.PingTimeout),
+            KeepAliveTimeout = TimeSpan.FromSeconds(server.PingTimeout + server.SendTimeout),
         });
         using var connection = new RpcConnection(remote, context.Request.Host.Host,
             server.SendQueueCapacity, server.NotificationQueueCapacity, CreateLimiter(config.Current.Security));

@@ -13,7 +13,8 @@ public class ConnectionLifecycleTests
     [Test]
     public async Task APeerThatNeverAnswersPingsIsDropped()
     {
-        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1");
+        // ping_timeout + send_timeout to answer (the pong may wait behind requests under backpressure).
+        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1\nsend_timeout = 1\nauth_timeout = 60");
         // A hand-made WebSocket client on a raw TCP socket: it completes the upgrade, then never
         // reads or answers anything, like a laptop that went to sleep.
         using var tcp = new TcpClient();
@@ -36,7 +37,7 @@ public class ConnectionLifecycleTests
     [Test]
     public async Task AnsweringClientsStayConnectedAcrossPings()
     {
-        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1");
+        await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1\nsend_timeout = 1");
         await using var client = await host.ConnectAsync(Role.Viewer);   // ClientWebSocket answers pings while receiving
         await Task.Delay(3500);
         using var reply = await client.CallAsync("ping");
@@ -47,8 +48,8 @@ public class ConnectionLifecycleTests
     public async Task ABackpressuredClientThatKeepsReadingOutlivesManyPingTimeouts()
     {
         // Pings every second, 1 s to answer; the client pipelines 3,000 requests and reads the replies
-        // slowly (~6 s): the server stops reading from it while its 16 reply slots are full, yet the
-        // keep-alive must not take that for a dead peer.
+        // slowly (~6 s): the server stops reading from it while its 16 reply slots are full, so its
+        // pongs wait behind its own requests; the keep-alive must not take that for a dead peer.
         await using var host = await RunningHost.StartAsync(serverExtra: "ping_interval = 1\nping_timeout = 1\nsend_queue_capacity = 16",
             securityExtra: "rate_limit_burst = 1000000\nrate_limit_per_minute = 60000000");
         using var ws = new ClientWebSocket();
