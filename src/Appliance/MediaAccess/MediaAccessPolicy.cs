@@ -1,0 +1,85 @@
+using System.Net;
+using Appliance.Configuration;
+using Appliance.MediaMtx;
+using Appliance.Security;
+
+namespace Appliance.MediaAccess;
+
+/// <summary>What the hook answers MediaMTX. Only <see cref="Allow"/> is a 2xx; MediaMTX treats every
+/// other status as "no" and itself decides whether to ask the client for credentials (it does when
+/// the client sent none).</summary>
+public enum MediaAccessDecision
+{
+    Allow,
+    /// <summary>No credential at all: the normal first try of RTSP players and browsers (401, not a failure).</summary>
+    NoCredential,
+    /// <summary>A credential that does not allow this action (403, counted against the address).</summary>
+    Deny,
+    /// <summary>Too many wrong credentials from this address this minute (429; not even checked).</summary>
+    Throttled,
+    /// <summary>An action MediaMTX does not send (400).</summary>
+    UnknownAction,
+}
+
+/// <summary>
+/// Who may do what with the media server:
+/// read/playback — a JWT or API key of role viewer or above (as the password with any user name,
+///   as a Bearer token, or as ?token=), the service's internal read credential from loopback, or
+///   anyone when mediamtx.anonymous_read is true;
+/// publish — the service's per-boot publish credential, from loopback only;
+/// api/metrics/pprof — the service's API credential.
+/// </summary>
+public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticator authenticator, ConfigStore config, FailureThrottle throttle)
+{
+    // Longer strings are neither a JWT of ours nor an API key: not worth validating.
+    private const int MaxCredentialLength = 4096;
+
+    public MediaAccessDecision Decide(MediaAuthRequest request)
+    {
+        var action = request.Action ?? "";
+        if (action is not ("read" or "playback" or "publish" or "api" or "metrics" or "pprof")) return MediaAccessDecision.UnknownAction;
+        var isRead = action is "read" or "playback";
+        if (isRead && config.Current.Mediamtx.AnonymousRead) return MediaAccessDecision.Allow;
+
+        var queryToken = QueryToken(request.Query);
+        if (string.IsNullOrEmpty(request.User) && string.IsNullOrEmpty(request.Password) && string.IsNullOrEmpty(request.Token) && queryToken is null)
+            return MediaAccessDecision.NoCredential;
+
+        var address = request.Ip ?? "";
+        if (throttle.IsBlocked(address, config.Current.Security.AuthFailuresPerMinute)) return MediaAccessDecision.Throttled;
+
+        var allowed = action switch
+        {
+            "publish" => IsLoopback(address) && credentials.Publish.Matches(request.User, request.Password),
+            "read" or "playback" => (IsLoopback(address) && credentials.InternalRead.Matches(request.User, request.Password))
+                                    || IsViewer(request.Token) || IsViewer(request.Password) || IsViewer(queryToken),
+            _ => credentials.Api.Matches(request.User, request.Password),
+        };
+        if (allowed) return MediaAccessDecision.Allow;
+        throttle.RecordFailure(address);
+        return MediaAccessDecision.Deny;
+    }
+
+    private bool IsViewer(string? credential) =>
+        !string.IsNullOrEmpty(credential) && credential.Length <= MaxCredentialLength
+        && authenticator.Authenticate(credential) is { Ok: true, Role: >= Role.Viewer };
+
+    internal static bool IsLoopback(string address) =>
+        IPAddress.TryParse(address, out var ip) && IPAddress.IsLoopback(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip);
+
+    /// <summary>token= from the query MediaMTX forwards (HLS and WebRTC pass ?token= only there).</summary>
+    internal static string? QueryToken(string? query)
+    {
+        if (string.IsNullOrEmpty(query)) return null;
+        foreach (var pair in query.TrimStart('?').Split('&'))
+        {
+            var eq = pair.IndexOf('=');
+            if (eq > 0 && pair.AsSpan(0, eq).SequenceEqual("token"))
+            {
+                var value = Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' '));
+                return value.Length > 0 ? value : null;
+            }
+        }
+        return null;
+    }
+}
