@@ -45,17 +45,21 @@ public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticato
         if (string.IsNullOrEmpty(request.User) && string.IsNullOrEmpty(request.Password) && string.IsNullOrEmpty(request.Token) && queryToken is null)
             return MediaAccessDecision.NoCredential;
 
+        // The service's own credentials first: 256 random bits cannot be guessed, and a local process
+        // failing on purpose from 127.0.0.1 must not lock out the service's publishers and recorder.
         var address = request.Ip ?? "";
-        if (throttle.IsBlocked(address, config.Current.Security.AuthFailuresPerMinute)) return MediaAccessDecision.Throttled;
-
-        var allowed = action switch
+        var own = action switch
         {
             "publish" => IsLoopback(address) && credentials.Publish.Matches(request.User, request.Password),
-            "read" or "playback" => (IsLoopback(address) && credentials.InternalRead.Matches(request.User, request.Password))
-                                    || IsViewer(request.Token) || IsViewer(request.Password) || IsViewer(queryToken),
+            "read" or "playback" => IsLoopback(address) && credentials.InternalRead.Matches(request.User, request.Password),
             _ => credentials.Api.Matches(request.User, request.Password),
         };
-        if (allowed) return MediaAccessDecision.Allow;
+        if (own) return MediaAccessDecision.Allow;
+
+        if (throttle.IsBlocked(address, config.Current.Security.AuthFailuresPerMinute)) return MediaAccessDecision.Throttled;
+        // MediaMTX copies the password into token when there is no Bearer token: check each string once.
+        if (isRead && (IsViewer(request.Token) || (request.Password != request.Token && IsViewer(request.Password)) || (queryToken != request.Token && IsViewer(queryToken))))
+            return MediaAccessDecision.Allow;
         throttle.RecordFailure(address);
         return MediaAccessDecision.Deny;
     }

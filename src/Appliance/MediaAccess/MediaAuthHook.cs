@@ -75,8 +75,9 @@ public sealed class MediaAuthHook(MediaAccessPolicy policy, ILogger<MediaAuthHoo
             _ => StatusCodes.Status403Forbidden,
         };
         // Never the credential itself; MediaMTX logs its own line with the client's address too.
+        // While an address is throttled its attempts are not logged one by one (a flood would fill the journal).
         if (decision is MediaAccessDecision.Deny or MediaAccessDecision.Throttled)
-            log.LogInformation("Media {Action} of '{Path}' over {Protocol} from {Ip} refused: {Decision}",
+            log.Log(decision == MediaAccessDecision.Deny ? LogLevel.Information : LogLevel.Debug,"Media {Action} of '{Path}' over {Protocol} from {Ip} refused: {Decision}",
                 request.Action, request.Path, request.Protocol, request.Ip, decision);
     }
 

@@ -57,6 +57,20 @@ public class MediaAuthHookListenerTests
     }
 
     [Test]
+    public async Task AThrottledLoopbackAddressStillLetsTheServicesOwnCredentialsThrough()
+    {
+        // A local process failing on purpose must not cut off the service's publishers and recorder.
+        const string ip = "::1";
+        var media = _host.Host.MediaMtx.Credentials;
+        for (var i = 0; i < Limit; i++) await _hook.AskAsync("publish", ip: ip, user: "x", password: "guess" + i);
+        Assert.That(await _hook.AskAsync("publish", ip: ip, user: "x", password: "guess"), Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(await _hook.AskAsync("publish", ip: ip, user: media.Publish.User, password: media.Publish.Password), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await _hook.AskAsync("read", ip: ip, user: media.InternalRead.User, password: media.InternalRead.Password), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await _hook.AskAsync("api", ip: ip, user: media.Api.User, password: media.Api.Password), Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await _hook.AskAsync("read", ip: ip, user: "any", password: _host.Token(Role.Viewer)), Is.EqualTo(HttpStatusCode.TooManyRequests));
+    }
+
+    [Test]
     public async Task TheHookIsNotServedOnThePublicPort()
     {
         using var http = new HttpClient();
