@@ -257,7 +257,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             loggers.CreateLogger<WebSocketEndpoint>(), goAway.Token);
 
         // MediaMTX's auth hook (MediaAccess/): its own loopback listener, branched off before everything else.
-        new MediaAuthHook(new MediaAccessPolicy(mediaCredentials, authenticator, config, new FailureThrottle()), loggers.CreateLogger<MediaAuthHook>())
+        new MediaAuthHook(new MediaAccessPolicy(mediaCredentials, authenticator, config, authFailures), loggers.CreateLogger<MediaAuthHook>())
             .Map(app, mediaAuthHookPort);
 
         // HTTP surface

@@ -29,7 +29,9 @@ public enum MediaAccessDecision
 /// publish — the service's per-boot publish credential, from loopback only;
 /// api/metrics/pprof — the service's API credential.
 /// </summary>
-public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticator authenticator, ConfigStore config, FailureThrottle throttle)
+/// <param name="failures">The service's one failure budget per client address (shared with authenticate,
+/// the WebSocket upgrade and downloads): a guesser gains nothing by switching to the media ports.</param>
+public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticator authenticator, ConfigStore config, AuthFailureThrottle failures)
 {
     // Longer strings are neither a JWT of ours nor an API key: not worth validating.
     private const int MaxCredentialLength = 4096;
@@ -56,11 +58,12 @@ public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticato
         };
         if (own) return MediaAccessDecision.Allow;
 
-        if (throttle.IsBlocked(address, config.Current.Security.AuthFailuresPerMinute)) return MediaAccessDecision.Throttled;
+        var client = IPAddress.TryParse(address, out var parsed) ? parsed : null;
+        if (failures.IsBlocked(client)) return MediaAccessDecision.Throttled;
         // MediaMTX copies the password into token when there is no Bearer token: check each string once.
         if (isRead && (IsViewer(request.Token) || (request.Password != request.Token && IsViewer(request.Password)) || (queryToken != request.Token && IsViewer(queryToken))))
             return MediaAccessDecision.Allow;
-        throttle.RecordFailure(address);
+        failures.RecordFailure(client);
         return MediaAccessDecision.Deny;
     }
 
