@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Appliance.Testing.MediaMtx.Api;
+using Appliance.Testing.MediaMtx.Auth;
 using Appliance.Testing.MediaMtx.Contract;
 using Appliance.Testing.MediaMtx.Exchanges;
 using Appliance.Testing.MediaMtx.Relay;
@@ -34,7 +35,8 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
         Options = options;
         Version = MediaMtxVersion.Parse(options.ApiVersion);
         _core = new ServerCore(options, Version, OpenApiContract.Default.Document);
-        _api = new ApiHost(new ApiRouter(_core), options, Version, Faults, Exchanges);
+        if (options.AuthHttpAddress is not null) AuthHttp = new AuthHttpClient(options.AuthHttpAddress, TimeSpan.FromSeconds(10)); // MediaMTX: readTimeout
+        _api = new ApiHost(new ApiRouter(_core), options, Version, Faults, Exchanges, AuthHttp);
         ApiPort = options.ApiPort;
         RtspPort = options.RtspPort;
     }
@@ -60,6 +62,10 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
     public ExchangeLog Exchanges { get; } = new();
 
     public bool IsRunning => _running;
+
+    /// <summary>With <see cref="StandInOptions.AuthHttpAddress"/>: the API's questions to the auth
+    /// server and its answers (the relay asks the same server itself; see rtsp-relay.py).</summary>
+    public AuthHttpClient? AuthHttp { get; }
 
     public static async Task<MediaMtxStandIn> StartAsync(StandInOptions? options = null)
     {
@@ -152,13 +158,20 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
     /// configured, removable with deletesegment, kept across restarts.</summary>
     public void AddRecordingSegment(string path, DateTimeOffset start) => _core.RecordingFiles.Add(path, start);
 
+    private void OnRelayEvent(RelayEvent e)
+    {
+        if (e.Event != "auth") _core.OnRelayEvent(e);
+        else AuthHttp?.Record(new AuthHttpRequest((string?)e.Raw["action"] ?? "", (string?)e.Raw["ip"] ?? "", (string?)e.Raw["user"] ?? "",
+            Path: e.Path ?? "", Protocol: "rtsp"), (int)e.Long("status"));
+    }
+
     private async Task StartCoreAsync()
     {
         if (_running) return;
         RtspRelay? relay = null;
         if (Options.UseRelay)
         {
-            relay = await RtspRelay.StartAsync(RtspPort, _core.OnRelayEvent, RelayStartTimeout);
+            relay = await RtspRelay.StartAsync(RtspPort, OnRelayEvent, RelayStartTimeout, Options.AuthHttpAddress);
             RtspPort = relay.Port;
         }
         else if (RtspPort == 0)

@@ -2,7 +2,7 @@ using System.Globalization;
 using Appliance.Testing.MediaMtx;
 
 // Runs the stand-in as a program, for trying the service against it by hand:
-//   mediamtx-standin [--version 1.20.1] [--api-port 9997] [--rtsp-port 8554] [--user U --pass P] [--relay]
+//   mediamtx-standin [--version 1.20.1] [--api-port 9997] [--rtsp-port 8554] [--user U --pass P | --auth-http-address URL] [--relay]
 // Stops on Ctrl+C or SIGTERM (children are stopped too).
 var options = new StandInOptions { ApiPort = 9997 };
 for (var i = 0; i < args.Length; i++)
@@ -16,6 +16,7 @@ for (var i = 0; i < args.Length; i++)
         "--user" => options with { Username = Next() },
         "--pass" => options with { Password = Next() },
         "--relay" => options with { UseRelay = true },
+        "--auth-http-address" => options with { AuthHttpAddress = Next() },
         var other => throw new ArgumentException($"unknown argument {other}"),
     };
 }

@@ -19,6 +19,11 @@ public sealed record StandInOptions
 
     public string? Password { get; init; }
 
+    /// <summary>When set, MediaMTX's authMethod: http with this authHTTPAddress: every API request,
+    /// and every RTSP read (DESCRIBE) and publish (ANNOUNCE) on the relay, is allowed only if a POST
+    /// of MediaMTX's JSON body to this URL answers 2xx. Takes the place of <see cref="Username"/>.</summary>
+    public string? AuthHttpAddress { get; init; }
+
     /// <summary>MediaMTX pauses 2 s before answering a request with wrong credentials (against
     /// brute force). Requests with no credentials are answered at once, as there.</summary>
     public TimeSpan WrongCredentialsPause { get; init; } = TimeSpan.FromSeconds(2);

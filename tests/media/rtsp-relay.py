@@ -20,6 +20,8 @@ Talks to its parent (the stand-in) in JSON lines:
     {"event": "demand", "path": P}        a reader asked for an on-demand path with no publisher
     {"event": "tracks", "path": P, "tracks": [{"codec": "H264", "width": W, ...}]}
     {"event": "bytes", "path": P, "received": N, "sent": N}   twice a second while changing
+    {"event": "auth", "path": P, "action": "read" | "publish", "user": U, "ip": IP, "status": N}
+                                          the auth server's answer (with --auth-http-address; no password)
   stdin, one command per line:
     {"cmd": "paths", "paths": {P: {"onDemand": bool, "startTimeout": seconds}}}  (replaces all)
     {"cmd": "kick", "path": P}            close the path's publisher and readers
@@ -30,13 +32,27 @@ A path that is not configured gets 404. A reader of a configured path without a 
 runOnDemand starts, its DESCRIBE waits in that client's own thread (up to startTimeout) for a
 publisher, after a "demand" event tells the parent to start the command.
 
-usage: rtsp-relay.py [--port 8554 (0: any free port)] [--address 127.0.0.1]
+With --auth-http-address URL, like MediaMTX with authMethod: http: a reader's DESCRIBE (or first
+SETUP) and a publisher's ANNOUNCE are let through only if a POST of MediaMTX's JSON body
+{ip, user, password, token, action, path, protocol: "rtsp", id, query, userAgent} to URL answers
+2xx. The user and password come from the request's Authorization: Basic header (an RTSP client
+sends the credentials of its URL there once challenged); token is the password, else the query's
+token= (or jwt=), as MediaMTX fills it. A refused request gets 401; when it carried no credential
+at all the 401 has a Basic challenge at once (the client then retries with its credentials),
+otherwise it comes after a short pause, as MediaMTX slows down guessing.
+
+usage: rtsp-relay.py [--port 8554 (0: any free port)] [--address 127.0.0.1] [--auth-http-address URL]
 """
+import base64
 import argparse
 import json
 import signal
 import sys
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 
 import gi
@@ -190,8 +206,11 @@ class Path:
 class Router(GstRtspServer.RTSPAuth):
     """Not authentication: picks the factory per request (runs pre-lookup)."""
 
-    def __init__(self):
+    def __init__(self, auth_http_address=None):
         super().__init__()
+        self.auth_http_address = auth_http_address
+        self.allowed = set()  # (client, action) the auth server allowed (MediaMTX asks once per session)
+        self.client_ids = {}  # client -> its id in auth requests (MediaMTX's connection UUID)
         self.paths = {}       # name -> Path, set by the parent's "paths" command
         self.publishers = {}  # client that sent ANNOUNCE -> Path
         self.mounts = {}      # client -> its own RTSPMountPoints
@@ -238,6 +257,15 @@ class Router(GstRtspServer.RTSPAuth):
             is_reader = client not in self.publishers
         if path is None:
             return True  # not configured -> 404 from the mount lookup
+        if self.auth_http_address and ctx.method in AUTHENTICATED_METHODS:
+            action = "read" if is_reader and ctx.method != GstRtsp.RTSPMethod.ANNOUNCE else "publish"
+            with self.lock:
+                known = (client, action) in self.allowed
+            if not known:
+                if not self.authorize(ctx, path, action):
+                    return False  # the 401 is sent
+                with self.lock:
+                    self.allowed.add((client, action))
         if is_reader and ctx.method == GstRtsp.RTSPMethod.DESCRIBE:
             path.wait_for_publisher()  # on-demand paths only; outside the router's lock
         mount = "/" + path.name
@@ -264,6 +292,30 @@ class Router(GstRtspServer.RTSPAuth):
             c.close()
         return True
 
+    def authorize(self, ctx, path, action):
+        """Asks the auth server as MediaMTX would; on a refusal answers 401 itself."""
+        user, password = basic_credentials(header(ctx.request, GstRtsp.RTSPHeaderField.AUTHORIZATION))
+        query = ctx.uri.query or ""
+        token = password or query_token(query)
+        ip = ctx.client.get_connection().get_ip()
+        with self.lock:
+            conn_id = self.client_ids.setdefault(ctx.client, str(uuid.uuid4()))
+        body = {"ip": ip, "user": user, "password": password, "token": token, "action": action,
+                "path": path.name, "protocol": "rtsp", "id": conn_id, "query": query,
+                "userAgent": header(ctx.request, GstRtsp.RTSPHeaderField.USER_AGENT)}
+        status = post_json(self.auth_http_address, body)
+        emit("auth", path=path.name, action=action, user=user, ip=ip, status=status)
+        if 200 <= status <= 299:
+            return True
+        challenge = not user and not password and not token
+        if not challenge:
+            time.sleep(0.2)  # MediaMTX pauses up to 4 s after wrong credentials
+        _, response = GstRtsp.rtsp_message_new_response(GstRtsp.RTSPStatusCode.UNAUTHORIZED, "Unauthorized", ctx.request)
+        if challenge:
+            response.add_header(GstRtsp.RTSPHeaderField.WWW_AUTHENTICATE, 'Basic realm="mediamtx"')
+        ctx.client.send_message(ctx.session, response)
+        return False
+
     def find(self, abspath):
         """The longest configured name that the URL path starts with: SETUP requests carry a
         track suffix (/cams/front/stream=0), and names may contain slashes."""
@@ -276,6 +328,8 @@ class Router(GstRtspServer.RTSPAuth):
 
     def forget(self, client):
         with self.lock:
+            self.allowed = {(c, a) for c, a in self.allowed if c is not client}
+            self.client_ids.pop(client, None)
             self.publishers.pop(client, None)
             self.mounts.pop(client, None)
 
@@ -285,6 +339,51 @@ class Router(GstRtspServer.RTSPAuth):
         for path in paths:
             path.report_bytes()
         return True  # keep the GLib timeout
+
+
+AUTHENTICATED_METHODS = (GstRtsp.RTSPMethod.DESCRIBE, GstRtsp.RTSPMethod.ANNOUNCE, GstRtsp.RTSPMethod.SETUP)
+
+
+def header(message, field):
+    ok, value = message.get_header(field, 0)
+    return value if ok == GstRtsp.RTSPResult.OK and value else ""
+
+
+def basic_credentials(authorization):
+    """user, password of an Authorization: Basic header ("", "" otherwise)."""
+    if not authorization.lower().startswith("basic "):
+        return "", ""
+    try:
+        decoded = base64.b64decode(authorization[6:].strip()).decode("utf-8")
+    except ValueError:
+        return "", ""
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else ("", "")
+
+
+def query_token(query):
+    values = urllib.parse.parse_qs(query)
+    for key in ("token", "jwt"):
+        if len(values.get(key, [])) == 1:
+            return values[key][0]
+    return ""
+
+
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the auth server is local
+
+
+def post_json(url, body):
+    """The HTTP status of a JSON POST; 0 when there is no answer (which refuses, as in MediaMTX)."""
+    request = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with NO_PROXY.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError) as e:
+        log(f"auth server unreachable: {e}")
+        return 0
 
 
 def read_commands(router, loop):
@@ -306,6 +405,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", default="8554")
     ap.add_argument("--address", default="127.0.0.1")
+    ap.add_argument("--auth-http-address", default=None)
     args = ap.parse_args()
 
     server = GstRtspServer.RTSPServer()
@@ -314,7 +414,7 @@ def main():
     # one thread per client: a reader's DESCRIBE blocks until the first IDR arrives (or, on
     # demand, until a publisher comes), which must not stall any other client
     server.get_thread_pool().set_max_threads(-1)
-    router = Router()
+    router = Router(args.auth_http_address)
     server.set_auth(router)
 
     def on_client(_server, client):

@@ -92,8 +92,16 @@ public sealed class MediaMtxSection
     /// <summary>MediaMTX serves HLS and WebRTC over HTTPS (hlsEncryption/webrtcEncryption in mediamtx.yml):
     /// the stream URLs then say https, so a page served over TLS can play them without mixed content.</summary>
     public bool MediaTls { get; set; } = false;
+    /// <summary>MediaMTX API credential; empty = a random one generated at each start (MediaMTX asks
+    /// the service's auth hook, so both sides always agree).</summary>
     public string ApiUsername { get; set; } = "";
     public string ApiPassword { get; set; } = "";
+    /// <summary>Loopback-only port of the hook MediaMTX asks (authMethod: http) before every read,
+    /// publish and API request. Its own listener, so a flood on server.port cannot starve it.</summary>
+    public int AuthHookPort { get; set; } = 9996;
+    /// <summary>true = anyone on the network may read/play streams without a credential (publish and
+    /// the API still need the service's own credentials).</summary>
+    public bool AnonymousRead { get; set; } = false;
     public double RequestTimeout { get; set; } = 5;
     public double HealthCheckInterval { get; set; } = 30;
     public int HealthFailureThreshold { get; set; } = 10;

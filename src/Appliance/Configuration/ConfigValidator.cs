@@ -70,6 +70,8 @@ public static class ConfigValidator
         v.Port("mediamtx.rtsp_port", m.RtspPort);
         v.Port("mediamtx.webrtc_port", m.WebrtcPort);
         v.Port("mediamtx.hls_port", m.HlsPort);
+        v.Port("mediamtx.auth_hook_port", m.AuthHookPort);
+        v.That("mediamtx.auth_hook_port", m.AuthHookPort.ToString(CultureInfo.InvariantCulture), m.AuthHookPort != s.Port, "must differ from server.port (the hook has a listener of its own)");
         v.That("mediamtx.api_password", m.ApiPassword.Length == 0 ? "\"\"" : "(set)", m.ApiUsername.Length > 0 || m.ApiPassword.Length == 0, "is set but mediamtx.api_username is empty");
         v.Range("mediamtx.request_timeout", m.RequestTimeout, 0.1, 120);
         v.Range("mediamtx.health_check_interval", m.HealthCheckInterval, 0.1, 3600);

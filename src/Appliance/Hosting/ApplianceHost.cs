@@ -3,6 +3,7 @@ using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Health;
+using Appliance.MediaAccess;
 using Appliance.Media.Process;
 using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
@@ -28,8 +29,9 @@ namespace Appliance.Hosting;
 /// <param name="Port">Listen on this port instead of server.port (0 = any free port).</param>
 /// <param name="DevDirectory">Where camera nodes are looked for (default /dev).</param>
 /// <param name="TlsPort">Listen for TLS on this port instead of server.tls_port, when that is set (0 = any free port).</param>
+/// <param name="MediaAuthHookPort">Listen for MediaMTX's auth requests on this port instead of mediamtx.auth_hook_port (0 = any free port).</param>
 public sealed record HostOverrides(int? Port = null, bool WatchConfig = true, ICameraProbe? CameraProbe = null, string? DevDirectory = null,
-    int? TlsPort = null);
+    int? TlsPort = null, int? MediaAuthHookPort = null);
 
 /// <summary>
 /// The composition root: config -> subsystems -> Kestrel -> systemd, wired by hand in one
@@ -41,8 +43,9 @@ public sealed class ApplianceHost : IAsyncDisposable
     private ApplianceHost(WebApplication app, EventHub events, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
         HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
         MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder,
-        StorageMonitor storage)
+        StorageMonitor storage, Func<int> mediaAuthHookPort)
     {
+        _mediaAuthHookPort = mediaAuthHookPort;
         Events = events;
         Storage = storage;
         Snapshots = snapshots;
@@ -60,6 +63,11 @@ public sealed class ApplianceHost : IAsyncDisposable
         Authenticator = authenticator;
         Systemd = systemd;
     }
+
+    private readonly Func<int> _mediaAuthHookPort;
+
+    /// <summary>The port MediaMTX's auth hook listens on, on 127.0.0.1 (valid after start).</summary>
+    public int MediaAuthHookPort => _mediaAuthHookPort();
 
     public WebApplication App { get; }
     public EventHub Events { get; }
@@ -116,6 +124,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             }
             HttpsListener.Listen(kestrel, server, tlsCertificate, overrides.TlsPort); // after the plain one: BoundAddress is the plain port
         });
+        var mediaAuthHookPort = MediaAuthHook.AddListener(builder.WebHost, initial.Mediamtx, overrides.MediaAuthHookPort);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.ShutdownTimeout));
         // What the socket transport reads ahead of us per connection (default 1 MiB, held in Kestrel's
         // block pool, which keeps its high-water mark): a flood of big frames then waits in the
@@ -141,7 +150,8 @@ public sealed class ApplianceHost : IAsyncDisposable
 
         // MediaMTX: one client (timeout + circuit breaker), the path reconciler, the health monitor.
         MediaMtxHealthMonitor? monitor = null;
-        var mediaMtx = new MediaMtxClient(config, (state, reason) => monitor?.OnCircuitChange(state, reason));
+        var mediaCredentials = MediaCredentials.Generate(initial.Mediamtx); // per boot: MediaMTX asks the hook below about them
+        var mediaMtx = new MediaMtxClient(config, (state, reason) => monitor?.OnCircuitChange(state, reason), mediaCredentials);
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
         monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
 
@@ -246,6 +256,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, authFailures,
             loggers.CreateLogger<WebSocketEndpoint>(), goAway.Token);
 
+        // MediaMTX's auth hook (MediaAccess/): its own loopback listener, branched off before everything else.
+        new MediaAuthHook(new MediaAccessPolicy(mediaCredentials, authenticator, config, authFailures), loggers.CreateLogger<MediaAuthHook>())
+            .Map(app, mediaAuthHookPort);
+
         // HTTP surface
         app.UseWebSockets();
         app.Map(server.WebsocketPath, (RequestDelegate)endpoint.HandleAsync);
@@ -294,7 +308,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             goAway.Dispose();
         });
         return new ApplianceHost(app, events, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor,
-            reconciler, snapshots, recorder, storage);
+            reconciler, snapshots, recorder, storage, mediaAuthHookPort);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using Appliance.Cameras;
 using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
+using Appliance.MediaMtx;
 
 namespace Appliance.Media;
 
@@ -20,7 +21,8 @@ public static class PublisherCommand
         ["NV12"] = "nv12", ["YU12"] = "yuv420p", ["RGB3"] = "rgb24", ["BGR3"] = "bgr24", ["GREY"] = "gray",
     };
 
-    public static List<string> Arguments(Camera camera, ApplianceConfig config)
+    /// <param name="publisher">The per-boot publish credential: MediaMTX asks the auth hook about every publisher.</param>
+    public static List<string> Arguments(Camera camera, ApplianceConfig config, MediaCredential publisher)
     {
         var f = config.Ffmpeg;
         var args = new List<string> { f.Path, "-hide_banner", "-loglevel", "error", "-nostdin" };
@@ -52,12 +54,11 @@ public static class PublisherCommand
                 // A fixed, short keyframe interval: a reader (snapshot, recording) starts at the next keyframe.
                 "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0"]);
         }
-        args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp",
-            $"rtsp://127.0.0.1:{config.Mediamtx.RtspPort.ToString(CultureInfo.InvariantCulture)}/{camera.StreamPath}"]);
+        args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp", InternalRtspUrl.For(config, camera.StreamPath, publisher)]);
         return args;
     }
 
-    public static string CommandLine(Camera camera, ApplianceConfig config) => Join(Arguments(camera, config));
+    public static string CommandLine(Camera camera, ApplianceConfig config, MediaCredential publisher) => Join(Arguments(camera, config, publisher));
 
     /// <summary>POSIX-shell quoting: plain words stay as they are, anything else goes in single quotes.</summary>
     public static string Join(IEnumerable<string> args)

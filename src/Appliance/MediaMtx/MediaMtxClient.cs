@@ -29,7 +29,7 @@ public sealed class MediaMtxClient : IDisposable
     private int _consecutiveFailures;
     private DateTimeOffset _openedUntil;
 
-    public MediaMtxClient(ConfigStore config, Action<CircuitState, string>? onCircuitChange = null)
+    public MediaMtxClient(ConfigStore config, Action<CircuitState, string>? onCircuitChange = null, MediaCredentials? credentials = null)
         : this(config, new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -37,24 +37,26 @@ public sealed class MediaMtxClient : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(config.Current.Mediamtx.RequestTimeout, 5)),
             MaxConnectionsPerServer = 8,
             UseProxy = false,
-        }, onCircuitChange)
+        }, onCircuitChange, credentials)
     {
     }
 
     /// <summary>With another transport: the benchmarks use an in-memory handler to time our own side alone.</summary>
-    internal MediaMtxClient(ConfigStore config, HttpMessageHandler handler, Action<CircuitState, string>? onCircuitChange = null)
+    internal MediaMtxClient(ConfigStore config, HttpMessageHandler handler, Action<CircuitState, string>? onCircuitChange = null,
+        MediaCredentials? credentials = null)
     {
         _config = config;
         var m = config.Current.Mediamtx;
+        Credentials = credentials ?? MediaCredentials.Generate(m);
         _http = new HttpClient(handler)
         {
             BaseAddress = new Uri($"http://{(m.Host.Contains(':') ? $"[{m.Host}]" : m.Host)}:{m.ApiPort}/"),
             // The pipeline's timeout governs; this is only a backstop.
             Timeout = TimeSpan.FromSeconds(m.RequestTimeout * 4 + 5),
         };
-        if (m.ApiUsername.Length > 0)
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{m.ApiUsername}:{m.ApiPassword}")));
+        // Always sent: MediaMTX asks the auth hook about every API call (action "api").
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credentials.Api.User}:{Credentials.Api.Password}")));
 
         _onCircuitChange = onCircuitChange;
         _pipeline = new ResiliencePipelineBuilder()
@@ -76,6 +78,10 @@ public sealed class MediaMtxClient : IDisposable
             })
             .Build();
     }
+
+    /// <summary>What this service presents to MediaMTX: the API credential (sent here), the read
+    /// credential of the recorder and snapshots, the publish credential of the runOnDemand commands.</summary>
+    public MediaCredentials Credentials { get; }
 
     public CircuitState Circuit => _circuit.CircuitState == CircuitState.Isolated ? CircuitState.Open : _circuit.CircuitState;
 

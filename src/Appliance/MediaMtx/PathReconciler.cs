@@ -27,7 +27,9 @@ public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras
         return new PathConf
         {
             Source = "publisher",
-            RunOnDemand = PublisherCommand.CommandLine(camera, c),
+            // Carries this boot's publish credential: after a restart the command differs, so the
+            // next reconcile patches every path (Matches compares RunOnDemand).
+            RunOnDemand = PublisherCommand.CommandLine(camera, c, client.Credentials.Publish),
             RunOnDemandRestart = true,
             RunOnDemandStartTimeout = $"{Math.Ceiling(c.Mediamtx.StreamReadinessTimeout)}s",
             RunOnDemandCloseAfter = "10s",

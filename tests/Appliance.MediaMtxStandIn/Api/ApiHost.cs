@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Appliance.Testing.MediaMtx.Auth;
 using Appliance.Testing.MediaMtx.Exchanges;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -17,7 +18,8 @@ namespace Appliance.Testing.MediaMtx.Api;
 /// through fault injection, Basic auth (when configured) and the router; the exchange (with
 /// what was really sent) is logged.
 /// </summary>
-internal sealed class ApiHost(ApiRouter router, StandInOptions options, MediaMtxVersion version, FaultInjector faults, ExchangeLog log)
+internal sealed class ApiHost(ApiRouter router, StandInOptions options, MediaMtxVersion version, FaultInjector faults, ExchangeLog log,
+    AuthHttpClient? authHttp)
 {
     private const string GarbageBody = "<html><body><h1>502 Bad Gateway</h1></body></html>\u0000{\"items\": [";
 
@@ -85,10 +87,25 @@ internal sealed class ApiHost(ApiRouter router, StandInOptions options, MediaMtx
     // MediaMTX: no credentials -> 401 at once with a Basic challenge; wrong ones -> 401 after a pause.
     private async Task<ApiResponse?> AuthenticateAsync(HttpContext context)
     {
+        if (authHttp is not null) return await AuthenticateByHttpAsync(context, authHttp);
         if (options.Username is null) return null;
         var credentials = BasicCredentials(context.Request.Headers.Authorization.ToString());
         if (credentials == (options.Username, options.Password ?? "")) return null;
         if (credentials is null) context.Response.Headers.WWWAuthenticate = "Basic realm=\"mediamtx\"";
+        else await Task.Delay(options.WrongCredentialsPause, context.RequestAborted);
+        return ApiResponse.Error(version, 401, "authentication error");
+    }
+
+    // authMethod: http — MediaMTX's api middleware: action "api", credentials from the Authorization
+    // header, the client's address, the raw query; any non-2xx from the auth server is a refusal.
+    private async Task<ApiResponse?> AuthenticateByHttpAsync(HttpContext context, AuthHttpClient auth)
+    {
+        var (user, password, token) = AuthHttpRequest.FromAuthorization(context.Request.Headers.Authorization.Select(h => h ?? ""));
+        var request = new AuthHttpRequest("api", context.Connection.RemoteIpAddress?.ToString() ?? "", user, password, token,
+            Query: context.Request.QueryString.HasValue ? context.Request.QueryString.Value![1..] : "",
+            UserAgent: context.Request.Headers.UserAgent.ToString());
+        if (await auth.AllowsAsync(request, context.RequestAborted)) return null;
+        if (request.HasNoCredentials) context.Response.Headers.WWWAuthenticate = "Basic realm=\"mediamtx\"";
         else await Task.Delay(options.WrongCredentialsPause, context.RequestAborted);
         return ApiResponse.Error(version, 401, "authentication error");
     }

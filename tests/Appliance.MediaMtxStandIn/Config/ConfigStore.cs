@@ -43,7 +43,13 @@ internal sealed class ConfigStore
         _global["apiAddress"] = $":{apiPort}";
         _global["rtspAddress"] = $":{rtspPort}";
         _global["api"] = true;
-        if (options.Username is not null)
+        if (options.AuthHttpAddress is not null)
+        {
+            _global["authMethod"] = "http";
+            _global["authHTTPAddress"] = options.AuthHttpAddress;
+            _global["authHTTPExclude"] = new JsonArray();
+        }
+        else if (options.Username is not null)
         {
             _global["authInternalUsers"] = new JsonArray(new JsonObject
             {

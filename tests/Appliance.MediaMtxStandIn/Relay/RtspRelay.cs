@@ -26,7 +26,9 @@ internal sealed class RtspRelay : IAsyncDisposable
 
     public static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "media", "rtsp-relay.py");
 
-    public static async Task<RtspRelay> StartAsync(int port, Action<RelayEvent> onEvent, TimeSpan timeout)
+    /// <param name="authHttpAddress">When set, the relay asks this auth server (MediaMTX's HTTP auth body)
+    /// before every RTSP read and publish.</param>
+    public static async Task<RtspRelay> StartAsync(int port, Action<RelayEvent> onEvent, TimeSpan timeout, string? authHttpAddress = null)
     {
         if (!File.Exists(Python)) throw new InvalidOperationException($"{Python} is missing: the relay needs Debian's python3 with python3-gst-1.0 (build.ps1 deps)");
         var start = new ProcessStartInfo(Python)
@@ -38,6 +40,11 @@ internal sealed class RtspRelay : IAsyncDisposable
         };
         foreach (var argument in new[] { "-u", ScriptPath, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(argument);
+        if (authHttpAddress is not null)
+        {
+            start.ArgumentList.Add("--auth-http-address");
+            start.ArgumentList.Add(authHttpAddress);
+        }
 
         var relay = new RtspRelay(new Process { StartInfo = start });
         var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -45,7 +45,7 @@ public class SystemdNotificationsTests
         {
             var config = ConfigLoader.Load("[server]\nenvironment = \"development\"\nhost = \"127.0.0.1\"\n[logging]\nlevel = \"warning\"\nformat = \"console\"\n",
                 dir.File("a.toml"), new Dictionary<string, string>()).Config!;
-            host = ApplianceHost.Create(config, null, new HostOverrides(Port: 0, WatchConfig: false, DevDirectory: dir.File("dev")));
+            host = ApplianceHost.Create(config, null, new HostOverrides(Port: 0, WatchConfig: false, DevDirectory: dir.File("dev"), MediaAuthHookPort: 0));
             await host.StartAsync();
             Assert.That(await ready.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.EqualTo(1));
             await Task.Delay(600);   // several watchdog periods (WATCHDOG_USEC/2 = 100 ms)

@@ -56,19 +56,35 @@ public class MediaMtxConfigFileTests
     }
 
     [Test]
-    public void TimeoutsAreSetAndOnlyLocalProcessesMayPublishOrUseTheApi()
+    public void TimeoutsAreSet()
     {
         Assert.That(Scalar("readTimeout"), Is.EqualTo("10s"));
         Assert.That(Scalar("writeTimeout"), Is.EqualTo("10s"));
-        var users = (YamlSequenceNode)Ours.Children[new YamlScalarNode("authInternalUsers")];
-        foreach (YamlMappingNode user in users.Children)
-        {
-            var ips = ((YamlSequenceNode)user.Children[new YamlScalarNode("ips")]).Children.Select(i => ((YamlScalarNode)i).Value).ToList();
-            var actions = ((YamlSequenceNode)user.Children[new YamlScalarNode("permissions")]).Children
-                .Select(p => ((YamlScalarNode)((YamlMappingNode)p).Children[new YamlScalarNode("action")]).Value).ToList();
-            if (actions.Intersect(["publish", "api", "metrics"]).Any())
-                Assert.That(ips, Is.EquivalentTo(new[] { "127.0.0.1", "::1" }), $"actions {string.Join(",", actions)} must be loopback-only");
-        }
+    }
+
+    [Test]
+    public void EveryReadPublishAndApiCallIsDecidedByTheServicesHook()
+    {
+        Assert.That(Scalar("authMethod"), Is.EqualTo("http"));
+        var hook = new Uri(Scalar("authHTTPAddress")!);
+        Assert.That(hook.Scheme, Is.EqualTo("http"));
+        Assert.That(hook.Host, Is.EqualTo("127.0.0.1"));
+        Assert.That(hook.Port, Is.EqualTo(new Appliance.Configuration.MediaMtxSection().AuthHookPort), "the service's default mediamtx.auth_hook_port");
+        Assert.That(hook.AbsolutePath, Is.EqualTo(Appliance.MediaAccess.MediaAuthHook.Path));
+        Assert.That(((YamlSequenceNode)Ours.Children[new YamlScalarNode("authHTTPExclude")]).Children, Is.Empty, "nothing bypasses the hook");
+        Assert.That(Ours.Children.ContainsKey(new YamlScalarNode("authInternalUsers")), Is.False, "internal users are not used with authMethod http");
+        // Digest would keep the password from MediaMTX, so it could not forward it to the hook.
+        var rtspAuth = ((YamlSequenceNode)Ours.Children[new YamlScalarNode("rtspAuthMethods")]).Children.Select(n => ((YamlScalarNode)n).Value);
+        Assert.That(rtspAuth, Is.EqualTo(new[] { "basic" }));
+    }
+
+    [Test]
+    public void TheReferenceServiceConfigUsesTheSameHookPort()
+    {
+        var toml = File.ReadAllText(RepoFile("rootfs-overlay/etc/appliance/appliance.toml"));
+        var line = toml.Split('\n').Single(l => l.TrimStart().StartsWith("auth_hook_port", StringComparison.Ordinal));
+        var port = int.Parse(line.Split('=')[1].Split('#')[0].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(port, Is.EqualTo(new Uri(Scalar("authHTTPAddress")!).Port));
     }
 
     private static string? Scalar(string key) => ((YamlScalarNode)Ours.Children[new YamlScalarNode(key)]).Value;

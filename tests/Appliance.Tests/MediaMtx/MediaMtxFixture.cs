@@ -17,10 +17,16 @@ public sealed class MediaMtxFixture : IAsyncDisposable
     public MediaMtxStandIn StandIn { get; }
     public RunningHost Host { get; }
 
+    /// <param name="authHook">MediaMTX with authMethod: http against the service's auth hook: the stand-in
+    /// asks the hook (on a free port picked here) before every API call and every RTSP read/publish.</param>
     public static async Task<MediaMtxFixture> StartAsync(StandInOptions? options = null, string mediaMtxExtra = "", string extraToml = "",
-        bool standInRunning = true, Action<TestDirectory>? prepare = null, string storageExtra = "", string recordingExtra = "", params string[] cameraNodes)
+        bool standInRunning = true, Action<TestDirectory>? prepare = null, string storageExtra = "", string recordingExtra = "", bool authHook = false,
+        params string[] cameraNodes)
     {
-        var standIn = await MediaMtxStandIn.StartAsync((options ?? new StandInOptions()) with { RtspPort = 0 }); // a free port: never collide with a real MediaMTX or another run
+        var hookPort = authHook ? FreePort() : 0;
+        options ??= new StandInOptions();
+        if (authHook) options = options with { AuthHttpAddress = $"http://127.0.0.1:{hookPort}{Appliance.MediaAccess.MediaAuthHook.Path}" };
+        var standIn = await MediaMtxStandIn.StartAsync(options with { RtspPort = 0 }); // a free port: never collide with a real MediaMTX or another run
         if (!standInRunning) await standIn.StopAsync();
         var host = await RunningHost.StartAsync(extraToml: $"""
             [mediamtx]
@@ -45,8 +51,15 @@ public sealed class MediaMtxFixture : IAsyncDisposable
             Directory.CreateDirectory(dir.File("dev"));
             foreach (var n in cameraNodes) File.WriteAllText(dir.File("dev/" + n), n);
             prepare?.Invoke(dir);
-        }, storageExtra: storageExtra, recordingExtra: recordingExtra);
+        }, storageExtra: storageExtra, recordingExtra: recordingExtra, mediaAuthHookPort: hookPort);
         return new MediaMtxFixture(standIn, host);
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 
     public Task<RpcTestClient> ConnectAsync(Role role = Role.Admin) => Host.ConnectAsync(role);

@@ -27,8 +27,9 @@ public class MediaMtxIntegrationTests
         var command = conf["runOnDemand"]!.GetValue<string>();
         var camera = f.Host.Host.Cameras.Find("virtual0")!;
         // MediaMTX splits the string itself (no shell): it must come back as exactly our argument list.
-        Assert.That(CommandLine.Split(command), Is.EqualTo(PublisherCommand.Arguments(camera, f.Host.Host.Config.Current)));
-        Assert.That(command, Does.EndWith($"rtsp://127.0.0.1:{f.StandIn.RtspPort}/virtual0"));
+        var publisher = f.Host.Host.MediaMtx.Credentials.Publish;
+        Assert.That(CommandLine.Split(command), Is.EqualTo(PublisherCommand.Arguments(camera, f.Host.Host.Config.Current, publisher)));
+        Assert.That(command, Does.EndWith($"rtsp://{publisher.User}:{publisher.Password}@127.0.0.1:{f.StandIn.RtspPort}/virtual0"));
         Assert.That(conf["runOnDemandRestart"]!.GetValue<bool>(), Is.True);
         Assert.That(f.StandIn.GetPathConf("camera0")!["runOnDemand"]!.GetValue<string>(), Does.Contain("-f v4l2"));
     }

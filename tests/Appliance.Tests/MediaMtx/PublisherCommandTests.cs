@@ -3,6 +3,7 @@ using Appliance.Cameras;
 using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
 using Appliance.Media;
+using Appliance.MediaMtx;
 using Appliance.Tests.Cameras;
 
 namespace Appliance.Tests.MediaMtx;
@@ -16,22 +17,24 @@ public class PublisherCommandTests
         return c;
     }
 
+    private static readonly MediaCredential Publisher = new("pub", "s3cret");
+
     [Test]
     public void V4l2CameraIsEncodedWithTheConfiguredSettingsAndPublishedToItsPath()
     {
         var config = Config();
-        var args = PublisherCommand.Arguments(FakeCameras.Make("/dev/video2", "id"), config);
+        var args = PublisherCommand.Arguments(FakeCameras.Make("/dev/video2", "id"), config, Publisher);
         Assert.That(string.Join(' ', args), Does.Contain("-f v4l2 -input_format mjpeg -video_size 1920x1080 -framerate 30 -i /dev/video2"));
         Assert.That(string.Join(' ', args), Does.Contain("-c:v libx264 -profile:v baseline -level:v 3.1 -preset ultrafast"));
         Assert.That(string.Join(' ', args), Does.Contain("-g 15 -keyint_min 15"));
-        Assert.That(args[^1], Is.EqualTo("rtsp://127.0.0.1:8554/camera2"));
+        Assert.That(args[^1], Is.EqualTo("rtsp://pub:s3cret@127.0.0.1:8554/camera2"));
     }
 
     [Test]
     public void H264CameraIsCopiedNotReEncoded()
     {
         var camera = FakeCameras.Make("/dev/video0", "id") with { InputFormat = "H264" };
-        var line = string.Join(' ', PublisherCommand.Arguments(camera, Config()));
+        var line = string.Join(' ', PublisherCommand.Arguments(camera, Config(), Publisher));
         Assert.That(line, Does.Contain("-input_format h264"));
         Assert.That(line, Does.Contain("-c:v copy"));
         Assert.That(line, Does.Not.Contain("libx264"));
@@ -62,7 +65,7 @@ public class PublisherCommandTests
         // Run the real publisher arguments with the RTSP output swapped for a null sink, for one second.
         var config = Config();
         var camera = VirtualCameras.FromConfig(config, ffmpegAvailable: true).Single();
-        var args = PublisherCommand.Arguments(camera, config);
+        var args = PublisherCommand.Arguments(camera, config, Publisher);
         var outputAt = args.IndexOf("-f", args.LastIndexOf("-an"));
         var runnable = args.Take(outputAt).Concat(["-t", "1", "-f", "null", "-"]).ToList();
         var psi = new ProcessStartInfo(runnable[0]) { RedirectStandardError = true };

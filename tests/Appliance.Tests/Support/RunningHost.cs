@@ -28,12 +28,15 @@ public sealed class RunningHost : IAsyncDisposable
     /// <summary>The TLS listener (server.tls_port set in serverExtra; bound to any free port).</summary>
     public Uri WssUri => new($"wss://127.0.0.1:{Host.TlsAddress!.Port}/ws");
     public Uri HttpsUri => new($"https://127.0.0.1:{Host.TlsAddress!.Port}");
+    public Uri MediaAuthHookUri => new($"http://127.0.0.1:{Host.MediaAuthHookPort}{Appliance.MediaAccess.MediaAuthHook.Path}");
 
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
     /// <param name="recordingExtra">Keys added to the [recording] section.</param>
     /// <param name="storageExtra">Keys added to the [storage] section (which the test config always has).</param>
+    /// <param name="mediaAuthHookPort">The MediaMTX auth hook's port; 0 (default) = any free one, so runs never collide.</param>
     public static async Task<RunningHost> StartAsync(string serverExtra = "", string securityExtra = "", string extraToml = "",
-        Appliance.Cameras.ICameraProbe? probe = null, Action<TestDirectory>? prepare = null, bool realDev = false, string storageExtra = "", string recordingExtra = "")
+        Appliance.Cameras.ICameraProbe? probe = null, Action<TestDirectory>? prepare = null, bool realDev = false, string storageExtra = "", string recordingExtra = "",
+        int mediaAuthHookPort = 0)
     {
         var dir = new TestDirectory();
         prepare?.Invoke(dir);
@@ -67,7 +70,8 @@ public sealed class RunningHost : IAsyncDisposable
             """);
         var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
         if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));
-        var host = ApplianceHost.Create(loaded.Config!, path, new HostOverrides(Port: 0, CameraProbe: probe, DevDirectory: realDev ? "/dev" : dir.File("dev"), TlsPort: 0));
+        var host = ApplianceHost.Create(loaded.Config!, path, new HostOverrides(Port: 0, CameraProbe: probe, DevDirectory: realDev ? "/dev" : dir.File("dev"), TlsPort: 0,
+            MediaAuthHookPort: mediaAuthHookPort));
         await host.StartAsync();
         return new RunningHost(host, dir, path);
     }

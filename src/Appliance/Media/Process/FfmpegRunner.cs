@@ -135,7 +135,7 @@ public sealed class FfmpegRunner
         // The slot is held for as long as the process lives, whoever ends it.
         _ = process.Exited.ContinueWith(_ => _slots.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _registry?.Track(process);
-        _log.LogDebug("Started {Process}: {Arguments}", process, string.Join(' ', arguments));
+        _log.LogDebug("Started {Process}: {Arguments}", process, UrlCredentialRedaction.Redact(string.Join(' ', arguments)));
         return process;
     }
 

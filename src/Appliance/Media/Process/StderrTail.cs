@@ -91,7 +91,8 @@ public sealed class StderrTail(int maxLines = 50, int maxBytes = 8 * 1024, int m
 
     private string Decode()
     {
-        var text = Encoding.UTF8.GetString(_current, 0, _currentLength).TrimEnd();
+        // FFmpeg quotes its input URL in errors; ours carry the MediaMTX credential.
+        var text = UrlCredentialRedaction.Redact(Encoding.UTF8.GetString(_current, 0, _currentLength).TrimEnd());
         return _currentTruncated ? text + " [...]" : text;
     }
 }

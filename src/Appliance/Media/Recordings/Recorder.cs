@@ -103,7 +103,7 @@ public sealed class Recorder : Storage.IActiveFiles
                 throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
             Directory.CreateDirectory(session.Directory);
             session.RememberExisting();
-            var args = RecordingArguments.Build($"rtsp://127.0.0.1:{c.Mediamtx.RtspPort}/{camera.StreamPath}", session.Directory,
+            var args = RecordingArguments.Build(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), session.Directory,
                 camera.StreamPath, session.Format, duration, c.Recording.SegmentDuration);
             var job = new FfmpegJob
             {

@@ -47,7 +47,7 @@ public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, F
 
         var live = await IsLiveAsync(camera, ct);
         var args = live
-            ? SnapshotArguments.FromStream($"rtsp://127.0.0.1:{c.Mediamtx.RtspPort}/{camera.StreamPath}", settings)
+            ? SnapshotArguments.FromStream(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), settings)
             : SnapshotArguments.FromDevice(camera, settings);
         var input = live ? "stream" : camera.Source == CameraSource.Virtual ? "pattern" : "device";
         var started = Stopwatch.GetTimestamp();
