@@ -10,18 +10,7 @@ public class CommandLineTests
 {
     private const string Secret = "cli-test-secret-0123456789abcdef0123456789";
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(TestContext.CurrentContext.TestDirectory, "appliance.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var k in psi.Environment.Keys.Where(k => k.StartsWith("APPLIANCE_", StringComparison.Ordinal)).ToList()) psi.Environment.Remove(k);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(30_000)) { p.Kill(true); Assert.Fail("the CLI hung"); }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => ApplianceCli.Run(args);
 
     private static string Config(TestDirectory dir, string extra = "") => dir.Write("appliance.toml",
         $"[server]\nenvironment = \"production\"\n[security]\njwt_secret = \"{Secret}\"\napi_keys_file = \"keys.json\"\n{extra}");
