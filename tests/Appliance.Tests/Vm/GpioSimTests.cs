@@ -106,7 +106,20 @@ public class GpioSimTests
         await HoldAsync(2500); // one long press at 1 s; holding on never fires again
         var pressed = await viewer.NextNotificationAsync("button_pressed", seconds: 10);
         Assert.That(pressed.GetProperty("action").GetString(), Is.EqualTo("start_recording"));
-        await viewer.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 100);
+        try
+        {
+            await viewer.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == "STARTED", seconds: 100);
+        }
+        catch (TimeoutException e)
+        {
+            // Say why: what the publisher printed, whether the recorder runs, what the service thinks.
+            var demand = _f.StandIn.GetOnDemandStatus("virtual0");
+            await using var admin = await _f.ConnectAsync(Role.Admin);
+            using var status = await admin.CallAsync("get_status");
+            Assert.Fail($"{e.Message}; recorder active: {_f.Host.Host.Recorder.Active("virtual0") is not null}; on-demand publisher: {demand.Phase}, " +
+                $"pid {demand.ProcessId}, launches {demand.Launches}, output: {string.Join(" | ", demand.OutputTail)}; path: {_f.StandIn.GetPath("virtual0")?.ToJsonString()}; " +
+                $"status: {status.RootElement}; notifications: {string.Join(" ", viewer.Notifications.Select(n => n.RootElement.ToString()))}");
+        }
         await MediaMtxFixture.Eventually(() => _chip.Value(Recording) == 1, "recording LED on");
         Assert.That(_f.Host.Host.Recorder.Active("virtual0"), Is.Not.Null);
         Assert.That(viewer.Notifications.Count(n => n.RootElement.GetProperty("method").GetString() == "button_pressed"), Is.Zero, "held 2.5 s: still one press");

@@ -111,8 +111,27 @@ public sealed class Recorder : Storage.IActiveFiles
                 ExecutionTimeout = Timeout.InfiniteTimeSpan,
                 QueueTimeout = TimeSpan.Zero,
             };
-            session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Progress, ct);
-            await WaitForFirstSegmentAsync(session, TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout), ct);
+            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout);
+            while (true)
+            {
+                session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Progress, ct);
+                try
+                {
+                    await WaitForFirstSegmentAsync(session, Max(deadline - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1)), ct);
+                    break;
+                }
+                catch (FfmpegException) when (session.Process.HasExited && DateTimeOffset.UtcNow + ColdStreamRetryPause < deadline)
+                {
+                    // A cold on-demand stream: the first reader can be turned away while the camera's
+                    // publisher is still starting (slow boards, slow cameras). Read again until the deadline;
+                    // a stream that is up and still fails is a real failure and is not retried.
+                    if (await StreamIsReadyAsync(camera, ct)) throw;
+                    log.LogInformation("Recording of {Device}: the stream is still starting; reading again", camera.Device);
+                    session.Process.Dispose();
+                    session.Process = null;
+                    await Task.Delay(ColdStreamRetryPause, ct);
+                }
+            }
             session.State = RecordingState.Recording;
             log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
             _ = Task.Run(() => WatchAsync(session));
@@ -150,6 +169,16 @@ public sealed class Recorder : Storage.IActiveFiles
         {
             try { await StopAsync(d, ct); } catch (RecordingRefusedException) { }
         }));
+
+    private static readonly TimeSpan ColdStreamRetryPause = TimeSpan.FromSeconds(1);
+
+    // False when MediaMTX says the path is not ready yet; an unreachable MediaMTX counts as ready
+    // (nothing to wait for: the failure stands).
+    private async Task<bool> StreamIsReadyAsync(Camera camera, CancellationToken ct)
+    {
+        try { return (await mediaMtx.GetPathAsync(camera.StreamPath, ct))?.IsReady ?? false; }
+        catch (Exception ex) when (ex is not OperationCanceledException) { return true; }
+    }
 
     private static async Task WaitForFirstSegmentAsync(RecordingSession session, TimeSpan timeout, CancellationToken ct)
     {
