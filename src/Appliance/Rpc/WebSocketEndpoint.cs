@@ -79,6 +79,10 @@ public sealed class WebSocketEndpoint(
         {
             log.LogDebug("Connection {Id} ended: {Reason}", connection.Id, ex.Message);
             connection.RequestClose(WebSocketCloseStatus.NormalClosure, "bye");
+            // The WebSocket itself failed the connection and sent its close frame (1007 for text that
+            // is not UTF-8, 1002 for a protocol error): give the peer a moment to read it before the
+            // socket goes, or the reset would discard it unread.
+            if (socket.State == WebSocketState.CloseSent) await LingerForPeerCloseAsync(socket);
         }
         finally
         {
@@ -143,6 +147,17 @@ public sealed class WebSocketEndpoint(
         {
             authFailures.RecordFailure(connection.Remote);
             log.LogInformation("Connection {Id} from {Remote}: upgrade credential refused ({Reason})", connection.Id, connection.Remote, result.Error);
+        }
+    }
+
+    private static async Task LingerForPeerCloseAsync(WebSocket socket)
+    {
+        using var linger = new CancellationTokenSource(CloseHandshakeTimeout);
+        try { await DrainUntilCloseAsync(socket, linger.Token); }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException)
+        {
+            // The socket will not read any more: still wait a little so the close frame is read first.
+            try { await Task.Delay(TimeSpan.FromMilliseconds(250), linger.Token); } catch (OperationCanceledException) { }
         }
     }
 
