@@ -153,6 +153,10 @@ public sealed class FfmpegSection
     public double ProcessTerminationTimeout { get; set; } = 3;
     /// <summary>Wait after SIGTERM before SIGKILL.</summary>
     public double ProcessKillTimeout { get; set; } = 2;
+    /// <summary>A long-running FFmpeg (a recorder) whose progress does not advance for this long is
+    /// killed and its recording reported FAILED (recorder_stalled). FFmpeg's own -timeout cannot fire
+    /// while FFmpeg itself is stopped or wedged.</summary>
+    public double StallTimeout { get; set; } = 10;
     public string VideoCodec { get; set; } = "libx264";
     public string Profile { get; set; } = "baseline";
     public string Level { get; set; } = "3.1";
@@ -170,6 +174,12 @@ public sealed class RecordingSection
     public double SegmentDuration { get; set; } = 3600;
     public double MaxDuration { get; set; } = 86400;
     public double ProgressInterval { get; set; } = 2;
+    /// <summary>Seconds between fsyncs of the segment being written (0 = leave it to the kernel). A power
+    /// cut loses the page cache, so this bounds what it can take.</summary>
+    public double FsyncInterval { get; set; } = 5;
+    /// <summary>A recording that fails (recorder crashed or stalled, camera or media server lost) goes on in
+    /// a new segment once it can, instead of ending.</summary>
+    public bool RestartOnFailure { get; set; } = false;
 }
 
 public sealed class SnapshotsSection

@@ -113,6 +113,7 @@ public static class ConfigValidator
         v.Range("ffmpeg.recording_execution_timeout", f.RecordingExecutionTimeout, 0.1, 300);
         v.Range("ffmpeg.process_termination_timeout", f.ProcessTerminationTimeout, 0.1, 60);
         v.Range("ffmpeg.process_kill_timeout", f.ProcessKillTimeout, 0.1, 60);
+        v.Range("ffmpeg.stall_timeout", f.StallTimeout, 2, 600);
         v.NotEmpty("ffmpeg.video_codec", f.VideoCodec);
         v.Range("ffmpeg.gop", f.Gop, 1, 600);
 
@@ -122,6 +123,7 @@ public static class ConfigValidator
         v.Range("recording.segment_duration", r.SegmentDuration, 1, 86400);
         v.Range("recording.max_duration", r.MaxDuration, 1, 7 * 86400);
         v.Range("recording.progress_interval", r.ProgressInterval, 0.1, 3600);
+        v.Range("recording.fsync_interval", r.FsyncInterval, 0, 3600);
 
         var sn = c.Snapshots;
         v.NotEmpty("snapshots.path", sn.Path);

@@ -160,7 +160,9 @@ public sealed class ApplianceHost : IAsyncDisposable
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
         var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
         var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
-        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>());
+        // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
+        var recordingEnds = new RecordingEndLog(config.Current.Storage.StateDir, config.Current.Recording.Path, loggers.CreateLogger<RecordingEndLog>());
+        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds);
 
         // Security: one failure budget per client address for every door a credential comes through.
         var clock = new TrustedClock(stateFile: Path.Combine(config.Current.Storage.StateDir, "clock-floor"));
@@ -201,26 +203,14 @@ public sealed class ApplianceHost : IAsyncDisposable
         var retention = new RetentionSweeper(config, catalog, new RetentionPolicyStore(config, loggers.CreateLogger<RetentionPolicyStore>()), loggers.CreateLogger<RetentionSweeper>());
         var storageGuard = new StorageGuard(config, catalog);
         var storage = new StorageMonitor(storageGuard, health, loggers.CreateLogger<StorageMonitor>());
-        recorder.BeforeStart = () =>
+        var room = new RecordingRoom(storageGuard, retention, storage);
+        recorder.BeforeStart = async ct =>
         {
-            try { storageGuard.EnsureCanRecord(); }
-            catch (InsufficientStorageException e)
-            {
-                storage.Observe(e.State);
-                throw new RecordingRefusedException(RpcErrorCode.InsufficientStorage, e.Message);
-            }
+            try { await room.EnsureRoomAsync(ct); }
+            catch (InsufficientStorageException e) { throw new RecordingRefusedException(RpcErrorCode.InsufficientStorage, e.Message); }
         };
-        recorder.KeepRecording = async ct =>
-        {
-            var state = storageGuard.Check();
-            storage.Observe(state);
-            var minFree = (long)(config.Current.Storage.MinFreeMb * 1024 * 1024);
-            if (state.Level != StorageLevel.Critical && state.Disk.Available >= minFree) return true;
-            // Enough free to be back under block_percent and above min_free_mb: oldest finished files go first.
-            var underBlock = (long)((state.Disk.Used + state.Disk.Available) * (1 - state.BlockPercent / 100.0)) + 1;
-            return (await retention.FreeSpaceAsync(Math.Max(minFree, underBlock), ct)).Satisfied;
-        };
-        new FileMethods(catalog).Register(methods);
+        recorder.KeepRecording = room.MakeRoomAsync;
+        new FileMethods(catalog, recordingEnds).Register(methods);
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
         FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures);
         app.Lifetime.ApplicationStarted.Register(retention.Start);

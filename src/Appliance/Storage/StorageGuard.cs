@@ -36,13 +36,31 @@ public sealed class StorageGuard(ConfigStore config, FileCatalog catalog)
         return new StorageState(disk, level, s.WarnPercent, s.BlockPercent);
     }
 
-    /// <summary>Throws "Insufficient storage: 93.1 % used (limit 90 %)" at or above block_percent (the API answers -32007).</summary>
-    public StorageState EnsureCanRecord()
+    /// <summary>The one rule for room to record, before a start and every second while recording:
+    /// under storage.block_percent and at least storage.min_free_mb free.</summary>
+    public bool HasRoom(StorageState state) => !state.CriticalSpaceWarning && state.Disk.Available >= MinFreeBytes;
+
+    public long MinFreeBytes => (long)(config.Current.Storage.MinFreeMb * 1024 * 1024);
+
+    /// <summary>Bytes that must be free for <see cref="HasRoom"/> to hold: above min_free_mb and back under block_percent.</summary>
+    public long SpaceWanted(StorageState state)
     {
-        var state = Check();
+        var underBlock = (long)((state.Disk.Used + state.Disk.Available) * (1 - state.BlockPercent / 100.0)) + 1;
+        return Math.Max(MinFreeBytes, underBlock);
+    }
+
+    /// <summary>Throws "Insufficient storage: 93.1 % used (limit 90 %)" or "Insufficient storage: 300 MB free
+    /// (storage.min_free_mb 512)" when <see cref="HasRoom"/> does not hold (the API answers -32007).</summary>
+    public StorageState EnsureCanRecord() => EnsureCanRecord(Check());
+
+    public StorageState EnsureCanRecord(StorageState state)
+    {
         if (state.CriticalSpaceWarning)
             throw new InsufficientStorageException(string.Create(CultureInfo.InvariantCulture,
                 $"Insufficient storage: {Percent(state)} % used (limit {state.BlockPercent} %)"), state);
+        if (!HasRoom(state))
+            throw new InsufficientStorageException(string.Create(CultureInfo.InvariantCulture,
+                $"Insufficient storage: {state.Disk.Available / 1048576.0:0.#} MB free (storage.min_free_mb {config.Current.Storage.MinFreeMb:0.#})"), state);
         return state;
     }
 

@@ -156,6 +156,17 @@ public sealed class FfmpegProcess : IDisposable
         return stop;
     }
 
+    /// <summary>
+    /// SIGKILL to the process group now, no 'q' and no grace (a process that makes no progress will
+    /// not act on them). True when it exited within <paramref name="wait"/>; false means it is stuck
+    /// in uninterruptible I/O, and the caller should report it rather than wait on it.
+    /// </summary>
+    public Task<bool> KillAsync(TimeSpan wait)
+    {
+        Signal(ProcessInterop.SigKill);
+        return WaitReapedAsync(wait, CancellationToken.None);
+    }
+
     /// <summary>Kills the process group if it still runs; the Process object is released once the exit is collected.</summary>
     public void Dispose()
     {

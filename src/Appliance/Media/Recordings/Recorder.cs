@@ -3,41 +3,21 @@ using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Media.Process;
+using Appliance.Media.Recordings.Repair;
 using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
 namespace Appliance.Media.Recordings;
 
-/// <summary>A recording started, stopped or failed (published on the event hub).</summary>
-/// <param name="Status">STARTED, STOPPED or FAILED.</param>
-/// <param name="Error">Why it failed, or why it was stopped when nobody asked (storage full).</param>
-public sealed record RecordingEvent(RecordingSession Session, string Status, string? Error) : ApplianceEvent
-{
-    public override string? Device => Session.Camera.Device;
-}
-
-/// <summary>A running recording, every <c>recording.progress_interval</c> seconds.</summary>
-/// <param name="Duration">Media time written so far (FFmpeg's own count), else the wall-clock time since start.</param>
-/// <param name="FileSize">Bytes on disk in all of the session's segment files (stat of the files themselves).</param>
-/// <param name="Segment">The segment file being written.</param>
-public sealed record RecordingProgress(RecordingSession Session, TimeSpan Duration, long FileSize, string Segment, int SegmentCount) : ApplianceEvent
-{
-    public override string? Device => Session.Camera.Device;
-}
-
-/// <summary>Why a recording cannot start; the API maps <see cref="Code"/> to its error.</summary>
-public sealed class RecordingRefusedException(int code, string message) : Exception(message)
-{
-    public int Code { get; } = code;
-}
-
 /// <summary>
 /// Runs the recordings: at most one per camera, each an FFmpeg process copying the camera's
 /// MediaMTX stream into rotating segment files. A recording ends when asked, when its duration is
-/// reached (FFmpeg's -t), or when its stream dies (camera pulled, publisher gone): then it is
-/// FAILED, its files are kept, and listeners are told. The API's start/stop_recording and the
-/// GPIO button's long press both come here.
+/// reached, when the disk is full, or when it fails: the camera is pulled, the media server goes,
+/// FFmpeg crashes or stops making progress (<see cref="ProgressStallDetector"/>). A failed
+/// recording's last file is cut back to its last whole fragment, its reason is told to listeners
+/// and remembered (<see cref="RecordingEndLog"/>); with recording.restart_on_failure it goes on in
+/// a new segment once it can. The API's start/stop_recording and the GPIO button's long press both come here.
 /// </summary>
 public sealed class Recorder : Storage.IActiveFiles
 {
@@ -47,31 +27,28 @@ public sealed class Recorder : Storage.IActiveFiles
     private readonly FfmpegRunner ffmpeg;
     private readonly EventHub events;
     private readonly ILogger<Recorder> log;
+    private readonly RecordingEndLog? ends;
 
-    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log)
+    // How the watcher saw a recording end (null from the watcher: someone else ended it).
+    private readonly record struct Ending(RecordingState State, RecordingEndReason Reason, string? Error);
+
+    private static readonly TimeSpan ColdStreamRetryPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan KilledExitWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan MaxResumeBackoff = TimeSpan.FromSeconds(30);
+
+    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null)
     {
         this.config = config;
         this.mediaMtx = mediaMtx;
         this.ffmpeg = ffmpeg;
         this.events = events;
         this.log = log;
-        // A camera pulled out mid-recording: end the session now (FFmpeg would notice only at its read timeout).
-        events.On<CameraChange>(nameof(Recorder), change =>
-        {
-            if (!change.Current.IsConnected && _sessions.TryGetValue(change.Current.Device, out var session))
-                _ = Task.Run(() => AbortAsync(session, $"camera {change.Current.Device} disconnected"));
-        });
+        this.ends = ends;
+        events.On<CameraChange>(nameof(Recorder), OnCameraChange);
     }
 
-    private async Task AbortAsync(RecordingSession session, string why)
-    {
-        session.StopRequested = true;
-        if (session.Process is { } p) await p.StopAsync(CancellationToken.None);
-        Finish(session, RecordingState.Failed, why);
-    }
-
-    /// <summary>Called before a recording starts; throws to refuse (the storage guard plugs in here).</summary>
-    public Action? BeforeStart { get; set; }
+    /// <summary>Called before a recording starts; throws <see cref="RecordingRefusedException"/> to refuse (the storage guard plugs in here).</summary>
+    public Func<CancellationToken, Task>? BeforeStart { get; set; }
 
     /// <summary>Asked every second while recordings run; false stops them cleanly (the disk is
     /// full and nothing old is left to delete). The host plugs the storage guard and retention in here.</summary>
@@ -98,27 +75,93 @@ public sealed class Recorder : Storage.IActiveFiles
             throw new RecordingRefusedException(Rpc.RpcErrorCode.RecordingInProgress, $"Recording already in progress on {camera.Device}");
         try
         {
-            BeforeStart?.Invoke();
+            if (BeforeStart is { } check) await check(ct);
             if (mediaMtx.Circuit == CircuitState.Open)
                 throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
             Directory.CreateDirectory(session.Directory);
             session.RememberExisting();
-            var args = RecordingArguments.Build(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), session.Directory,
-                camera.StreamPath, session.Format, duration, c.Recording.SegmentDuration);
-            var job = new FfmpegJob
-            {
-                CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
-                ExecutionTimeout = Timeout.InfiniteTimeSpan,
-                QueueTimeout = TimeSpan.Zero,
-            };
-            var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout);
+            await LaunchAsync(session, ct);
+            session.State = RecordingState.Recording;
+            log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
+            _ = Task.Run(() => RunAsync(session));
+            events.Publish(new RecordingEvent(session, "STARTED", null));
+            return session;
+        }
+        catch (Exception ex)
+        {
+            _sessions.TryRemove(new KeyValuePair<string, RecordingSession>(camera.Device, session));
+            if (ex is RecordingRefusedException or OperationCanceledException) throw;
+            var why = ex is FfmpegException fe ? fe.Message : ex.Message;
+            log.LogWarning("Recording of {Device} could not start: {Error}", camera.Device, why);
+            throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording could not start: {why}");
+        }
+    }
+
+    public Task<RecordingSession> StopAsync(string device, CancellationToken ct) => StopAsync(device, RecordingEndReason.StoppedByClient, ct);
+
+    /// <summary>Stops every recording cleanly (service shutdown): files are finalised, not cut.</summary>
+    public Task StopAllAsync(CancellationToken ct) =>
+        Task.WhenAll(_sessions.Keys.ToList().Select(async d =>
+        {
+            try { await StopAsync(d, RecordingEndReason.ServiceStopping, ct); } catch (RecordingRefusedException) { }
+        }));
+
+    private async Task<RecordingSession> StopAsync(string device, RecordingEndReason reason, CancellationToken ct)
+    {
+        if (!_sessions.TryGetValue(device, out var session))
+            throw new RecordingRefusedException(Rpc.RpcErrorCode.InvalidParams, $"No recording in progress on {device}");
+        // In this order: a resume that launches a process after this reads StopRequested and stops it itself.
+        session.StopRequested = true;
+        await session.Stopping.CancelAsync();
+        session.Nudge();
+        if (session.Process is { } p)
+        {
+            try { await p.StopAsync(ct); }
+            catch (FfmpegException e) { log.LogError("Recording {Session} of {Device}: {Error}; moving on", session.SessionId, device, e.Message); }
+        }
+        Finish(session, RecordingState.Stopped, reason, null);
+        return session;
+    }
+
+    // A camera pulled out mid-recording: stop FFmpeg now ('q': it finishes the file) rather than at
+    // its read timeout, and say why. A camera coming back wakes a recording waiting to resume.
+    private void OnCameraChange(CameraChange change)
+    {
+        if (!_sessions.TryGetValue(change.Current.Device, out var session)) return;
+        session.CameraPresent = change.Current.IsConnected;
+        if (change.Current.IsConnected) { session.Nudge(); return; }
+        if (session.State != RecordingState.Recording || session.Process is not { HasExited: false } process) return;
+        session.PendingFailure = RecordingEndReason.CameraLost;
+        _ = process.StopAsync(CancellationToken.None).ContinueWith(t => log.LogError("Stopping the recorder of a lost camera: {Error}", t.Exception?.InnerException?.Message),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    // Starts FFmpeg for the session and waits for its first segment file.
+    private async Task LaunchAsync(RecordingSession session, CancellationToken ct)
+    {
+        var c = config.Current;
+        var camera = session.Camera;
+        var remaining = session.Duration is { } d ? d - session.Elapsed : (TimeSpan?)null;
+        if (session.Restarts == 0) remaining = session.Duration; // the first start counts from now, not from the request
+        var args = RecordingArguments.Build(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), session.Directory,
+            camera.StreamPath, session.Format, remaining, c.Recording.SegmentDuration);
+        var job = new FfmpegJob
+        {
+            CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
+            ExecutionTimeout = Timeout.InfiniteTimeSpan,
+            QueueTimeout = TimeSpan.Zero,
+        };
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout);
+        var knownFiles = session.Files.Count;
+        try
+        {
             while (true)
             {
                 session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Progress, ct);
                 try
                 {
-                    await WaitForFirstSegmentAsync(session, Max(deadline - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1)), ct);
-                    break;
+                    await WaitForNewSegmentAsync(session, knownFiles, Max(deadline - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1)), ct);
+                    return;
                 }
                 catch (FfmpegException) when (session.Process.HasExited && DateTimeOffset.UtcNow + ColdStreamRetryPause < deadline)
                 {
@@ -132,45 +175,18 @@ public sealed class Recorder : Storage.IActiveFiles
                     await Task.Delay(ColdStreamRetryPause, ct);
                 }
             }
-            session.State = RecordingState.Recording;
-            log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
-            _ = Task.Run(() => WatchAsync(session));
-            events.Publish(new RecordingEvent(session, "STARTED", null));
-            return session;
         }
-        catch (Exception ex)
+        catch
         {
-            _sessions.TryRemove(new KeyValuePair<string, RecordingSession>(camera.Device, session));
             if (session.Process is { } p)
             {
-                await p.StopAsync(CancellationToken.None);
+                try { await p.StopAsync(CancellationToken.None); } catch (FfmpegException) { }
                 p.Dispose();
+                session.Process = null;
             }
-            if (ex is RecordingRefusedException or OperationCanceledException) throw;
-            var why = ex is FfmpegException fe ? fe.Message : ex.Message;
-            log.LogWarning("Recording of {Device} could not start: {Error}", camera.Device, why);
-            throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording could not start: {why}");
+            throw;
         }
     }
-
-    public async Task<RecordingSession> StopAsync(string device, CancellationToken ct)
-    {
-        if (!_sessions.TryGetValue(device, out var session))
-            throw new RecordingRefusedException(Rpc.RpcErrorCode.InvalidParams, $"No recording in progress on {device}");
-        session.StopRequested = true;
-        if (session.Process is { } p) await p.StopAsync(ct);
-        Finish(session, RecordingState.Stopped, null);
-        return session;
-    }
-
-    /// <summary>Stops every recording cleanly (service shutdown): files are finalised, not cut.</summary>
-    public Task StopAllAsync(CancellationToken ct) =>
-        Task.WhenAll(_sessions.Keys.ToList().Select(async d =>
-        {
-            try { await StopAsync(d, ct); } catch (RecordingRefusedException) { }
-        }));
-
-    private static readonly TimeSpan ColdStreamRetryPause = TimeSpan.FromSeconds(1);
 
     // False when MediaMTX says the path is not ready yet; an unreachable MediaMTX counts as ready
     // (nothing to wait for: the failure stands).
@@ -180,13 +196,13 @@ public sealed class Recorder : Storage.IActiveFiles
         catch (Exception ex) when (ex is not OperationCanceledException) { return true; }
     }
 
-    private static async Task WaitForFirstSegmentAsync(RecordingSession session, TimeSpan timeout, CancellationToken ct)
+    private static async Task WaitForNewSegmentAsync(RecordingSession session, int knownFiles, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
         while (true)
         {
             session.RefreshFiles();
-            if (session.Files.Count > 0) return;
+            if (session.Files.Count > knownFiles) return;
             if (session.Process!.HasExited)
                 throw new FfmpegException($"FFmpeg exited (code {await session.Process.Exited}) before writing anything", session.Process.StderrTail);
             if (DateTimeOffset.UtcNow > deadline)
@@ -195,53 +211,198 @@ public sealed class Recorder : Storage.IActiveFiles
         }
     }
 
-    // Follows a running recording: new segment files, progress events, and how it ends when nobody asked it to.
-    private async Task WatchAsync(RecordingSession session)
+    // The life of a started recording: watch it; when it fails, close its file whole and either end
+    // it or, with recording.restart_on_failure, resume it in a new segment.
+    private async Task RunAsync(RecordingSession session)
+    {
+        try
+        {
+            while (true)
+            {
+                if (await WatchAsync(session) is not { } end) return; // ended from outside (stop_recording, shutdown)
+                if (end.State == RecordingState.Failed) CloseWhole(session);
+                if (end.State == RecordingState.Failed && config.Current.Recording.RestartOnFailure && !session.StopRequested)
+                {
+                    NoteEnd(session, end.Reason, end.Error);
+                    session.State = RecordingState.Resuming;
+                    log.LogWarning("Recording {Session} of {Device} FAILED ({Reason}: {Error}); it goes on in a new segment once it can",
+                        session.SessionId, session.Camera.Device, RecordingEndReasons.Name(end.Reason), end.Error);
+                    events.Publish(new RecordingEvent(session, "FAILED", end.Error, end.Reason, Restarting: true));
+                    if (await ResumeAsync(session)) continue;
+                    return;
+                }
+                Finish(session, end.State, end.Reason, end.Error);
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            log.LogError(ex, "Recording {Session} of {Device}: the watcher failed", session.SessionId, session.Camera.Device);
+            if (session.Process is { } p) p.Dispose();
+            Finish(session, RecordingState.Failed, RecordingEndReason.RecorderCrashed, ex.Message);
+        }
+    }
+
+    // Follows a running recording: new segment files, progress events, fsyncs, and how it ends when nobody asked it to.
+    private async Task<Ending?> WatchAsync(RecordingSession session)
     {
         var process = session.Process!;
-        var nextStorageCheck = DateTimeOffset.UtcNow.AddSeconds(1);
+        var stall = new ProgressStallDetector(TimeProvider.System);
+        var nextCheck = DateTimeOffset.UtcNow.AddSeconds(1);
         var nextProgress = DateTimeOffset.UtcNow.AddSeconds(config.Current.Recording.ProgressInterval);
+        var nextSync = DateTimeOffset.UtcNow;
         while (!process.HasExited)
         {
             var now = DateTimeOffset.UtcNow;
-            var wake = nextStorageCheck < nextProgress ? nextStorageCheck : nextProgress;
+            var wake = nextCheck < nextProgress ? nextCheck : nextProgress;
             await Task.WhenAny(process.Exited, Task.Delay(Max(wake - now, TimeSpan.FromMilliseconds(10))));
             if (process.HasExited || session.StopRequested) continue;
             now = DateTimeOffset.UtcNow;
+            // Every interval and timeout below is read each time: the keys are live.
+            var c = config.Current;
             if (now >= nextProgress)
             {
-                // The interval is read each time: an edit of recording.progress_interval applies to running recordings.
-                nextProgress = now.AddSeconds(config.Current.Recording.ProgressInterval);
+                nextProgress = now.AddSeconds(c.Recording.ProgressInterval);
                 PublishProgress(session);
             }
-            if (now < nextStorageCheck) continue;
-            nextStorageCheck = now.AddSeconds(1);
-            // recording.max_duration bounds every recording, timed or not (read each time: the key is live).
-            if (session.Elapsed >= TimeSpan.FromSeconds(config.Current.Recording.MaxDuration))
+            if (now < nextCheck) continue;
+            nextCheck = now.AddSeconds(1);
+            session.RefreshFiles();
+            if (stall.IsStalled(process.Progress, TimeSpan.FromSeconds(c.Ffmpeg.StallTimeout), out var silence) && session.PendingFailure is null)
+                return await KillStalledAsync(session, process, silence);
+            if (c.Recording.FsyncInterval > 0 && now >= nextSync && session.LastFile is { } current)
+            {
+                nextSync = now.AddSeconds(c.Recording.FsyncInterval);
+                session.Sync.Sync(Path.Combine(session.Directory, current));
+            }
+            // recording.max_duration bounds every recording, timed or not.
+            if (session.Elapsed >= TimeSpan.FromSeconds(c.Recording.MaxDuration))
             {
                 log.LogInformation("Recording {Session} of {Device} reached recording.max_duration; stopping it", session.SessionId, session.Camera.Device);
-                session.StopRequested = true;
-                await process.StopAsync(CancellationToken.None);
-                Finish(session, RecordingState.Stopped, "recording.max_duration reached");
-                return;
+                return await EndCleanlyAsync(session, process, RecordingEndReason.DurationReached, "recording.max_duration reached");
             }
-            session.RefreshFiles();
             if (KeepRecording is null) continue;
             bool keep;
             try { keep = await KeepRecording(CancellationToken.None); }
             catch (Exception ex) { log.LogError(ex, "Storage check during recording failed"); keep = true; }
             if (keep) continue;
             log.LogWarning("Disk full and nothing old left to delete: stopping recording {Session} of {Device} cleanly", session.SessionId, session.Camera.Device);
-            session.StopRequested = true;
-            await process.StopAsync(CancellationToken.None);
-            Finish(session, RecordingState.Stopped, "storage full");
-            return;
+            return await EndCleanlyAsync(session, process, RecordingEndReason.DiskFull, "the disk is full and nothing old is left to delete");
         }
         var code = await process.Exited;
-        if (session.StopRequested) return;
-        var reachedDuration = session.Duration is { } d && code == 0 && session.Elapsed >= d - TimeSpan.FromSeconds(2);
-        if (reachedDuration) Finish(session, RecordingState.Stopped, null);
-        else Finish(session, RecordingState.Failed, $"the stream ended (FFmpeg exit code {code}): {process.StderrTail.Trim()}".TrimEnd(' ', ':'));
+        if (session.StopRequested) return null;
+        if (session.PendingFailure is { } lost)
+        {
+            session.PendingFailure = null;
+            return new Ending(RecordingState.Failed, lost, $"camera {session.Camera.Device} disconnected");
+        }
+        if (session.Duration is { } d && code == 0 && session.Elapsed >= d - TimeSpan.FromSeconds(2))
+            return new Ending(RecordingState.Stopped, RecordingEndReason.DurationReached, null);
+        var last = process.StderrTail.Trim();
+        var reason = await ClassifyExitAsync(session, code);
+        return new Ending(RecordingState.Failed, reason, $"the stream ended (FFmpeg exit code {code}){(last.Length > 0 ? ": " + last : "")}");
+    }
+
+    private async Task<Ending> EndCleanlyAsync(RecordingSession session, FfmpegProcess process, RecordingEndReason reason, string why)
+    {
+        session.StopRequested = true;
+        try { await process.StopAsync(CancellationToken.None); }
+        catch (FfmpegException e) { log.LogError("Recording {Session}: {Error}; moving on", session.SessionId, e.Message); }
+        return new Ending(RecordingState.Stopped, reason, why);
+    }
+
+    // No progress for ffmpeg.stall_timeout: SIGKILL the group. A process that does not go even then is
+    // stuck in uninterruptible I/O (a dying card, a wedged USB device): waiting for it would hang this
+    // recording forever, so it is reported and left behind.
+    private async Task<Ending> KillStalledAsync(RecordingSession session, FfmpegProcess process, TimeSpan silence)
+    {
+        log.LogWarning("Recording {Session} of {Device}: FFmpeg {Process} made no progress for {Seconds:F0} s (ffmpeg.stall_timeout); killing it",
+            session.SessionId, session.Camera.Device, process, silence.TotalSeconds);
+        var error = $"FFmpeg made no progress for {silence.TotalSeconds:0} s and was killed";
+        if (!await process.KillAsync(KilledExitWait))
+        {
+            var state = ProcFs.TryReadStat(process.Pid, out var stat) ? stat.State : '?';
+            log.LogError("Recording {Session}: FFmpeg {Process} is still there {Wait} s after SIGKILL (state {State}: uninterruptible I/O?); leaving it behind",
+                session.SessionId, process, KilledExitWait.TotalSeconds, state);
+            error += $"; it did not exit (state {state}: stuck in uninterruptible I/O)";
+        }
+        return new Ending(RecordingState.Failed, RecordingEndReason.RecorderStalled, error);
+    }
+
+    // FFmpeg ended on its own. Killed by a signal: it crashed (or was killed). Otherwise the stream
+    // ended: the camera went, MediaMTX went, or (both fine) FFmpeg gave up by itself.
+    private async Task<RecordingEndReason> ClassifyExitAsync(RecordingSession session, int code)
+    {
+        if (code is > 128 and < 160) return RecordingEndReason.RecorderCrashed;
+        if (!session.CameraPresent) return RecordingEndReason.CameraLost;
+        if (mediaMtx.Circuit == CircuitState.Open) return RecordingEndReason.MediaServerLost;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            var path = await mediaMtx.GetPathAsync(session.Camera.StreamPath, timeout.Token);
+            return path is { IsReady: true } ? RecordingEndReason.RecorderCrashed : RecordingEndReason.CameraLost;
+        }
+        catch (Exception)
+        {
+            return RecordingEndReason.MediaServerLost;
+        }
+    }
+
+    // Goes on in a new segment after a failure, as soon as it can: the camera is there and FFmpeg
+    // starts writing. Backs off while it cannot. False when the recording ended meanwhile.
+    private async Task<bool> ResumeAsync(RecordingSession session)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        session.Process?.Dispose();
+        while (!session.StopRequested)
+        {
+            var c = config.Current;
+            var remaining = session.Duration is { } d ? d - session.Elapsed : TimeSpan.MaxValue;
+            if (session.Elapsed >= TimeSpan.FromSeconds(c.Recording.MaxDuration) || remaining <= TimeSpan.Zero)
+            {
+                Finish(session, RecordingState.Stopped, RecordingEndReason.DurationReached, "the recording's time ran out while it waited to resume");
+                return false;
+            }
+            if (session.CameraPresent && mediaMtx.Circuit != CircuitState.Open)
+            {
+                try
+                {
+                    session.Restarts++;
+                    await LaunchAsync(session, session.Stopping.Token);
+                    if (session.StopRequested)
+                    {
+                        // stop_recording came while this launched: it has finished the session; the new process is ours to stop.
+                        if (session.Process is { } p) { try { await p.StopAsync(CancellationToken.None); } catch (FfmpegException) { } p.Dispose(); }
+                        return false;
+                    }
+                    session.State = RecordingState.Recording;
+                    log.LogInformation("Recording {Session} of {Device} resumed in {File}", session.SessionId, session.Camera.Device, session.LastFile);
+                    events.Publish(new RecordingEvent(session, "STARTED", null, Resumed: true));
+                    return true;
+                }
+                catch (OperationCanceledException) when (session.StopRequested) { return false; }
+                catch (Exception ex)
+                {
+                    session.Restarts--;
+                    log.LogInformation("Recording {Session} of {Device} cannot resume yet: {Error}", session.SessionId, session.Camera.Device, ex.Message);
+                }
+            }
+            try { await session.Wake.WaitAsync(backoff, session.Stopping.Token); }
+            catch (OperationCanceledException) { return false; }
+            backoff = backoff * 2 > MaxResumeBackoff ? MaxResumeBackoff : backoff * 2;
+        }
+        return false;
+    }
+
+    // A failed FFmpeg can leave half a fragment at the end of its file: cut it back to the last whole one.
+    private void CloseWhole(RecordingSession session)
+    {
+        if (session.Process is { HasExited: false }) return; // left behind in uninterruptible I/O: it may still write
+        if (session.LastFile is not { } file) return;
+        var result = TornTailRepair.Repair(Path.Combine(session.Directory, file));
+        if (result.Outcome == TornTailOutcome.Trimmed)
+            log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",
+                session.SessionId, file, result.OriginalLength - result.NewLength);
     }
 
     private void PublishProgress(RecordingSession session)
@@ -255,18 +416,30 @@ public sealed class Recorder : Storage.IActiveFiles
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private void Finish(RecordingSession session, RecordingState state, string? error)
+    private void NoteEnd(RecordingSession session, RecordingEndReason reason, string? error)
+    {
+        session.RefreshFiles();
+        if (session.LastFile is not { } file) return;
+        if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(Path.Combine(session.Directory, file));
+        ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow));
+    }
+
+    private void Finish(RecordingSession session, RecordingState state, RecordingEndReason reason, string? error)
     {
         if (!_sessions.TryRemove(new KeyValuePair<string, RecordingSession>(session.Camera.Device, session))) return;
-        session.RefreshFiles();
+        NoteEnd(session, reason, error);
         session.EndTime = DateTimeOffset.UtcNow;
         session.State = state;
+        session.EndReason = reason;
         session.Error = error;
         session.Process?.Dispose();
+        var name = RecordingEndReasons.Name(reason);
         if (state == RecordingState.Failed)
-            log.LogWarning("Recording {Session} of {Device} FAILED after {Seconds:F0} s, files kept ({Files}): {Error}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files), error);
+            log.LogWarning("Recording {Session} of {Device} FAILED ({Reason}) after {Seconds:F0} s, files kept ({Files}): {Error}",
+                session.SessionId, session.Camera.Device, name, session.Elapsed.TotalSeconds, string.Join(", ", session.Files), error);
         else
-            log.LogInformation("Recording {Session} of {Device} stopped after {Seconds:F0} s: {Files}", session.SessionId, session.Camera.Device, session.Elapsed.TotalSeconds, string.Join(", ", session.Files));
-        events.Publish(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED", error));
+            log.LogInformation("Recording {Session} of {Device} stopped ({Reason}) after {Seconds:F0} s: {Files}",
+                session.SessionId, session.Camera.Device, name, session.Elapsed.TotalSeconds, string.Join(", ", session.Files));
+        events.Publish(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED", error, reason));
     }
 }

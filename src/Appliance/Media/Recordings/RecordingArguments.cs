@@ -7,7 +7,7 @@ namespace Appliance.Media.Recordings;
 /// re-encode), and write segments of recording.segment_duration. Each segment is a fragmented MP4
 /// (moov first, then self-contained fragments at every keyframe) or Matroska, so what has been
 /// written stays playable if the camera is pulled or the power is cut; a clean stop ('q') writes
-/// the trailer. Segment files are named like the contract's recording file name, from the time
+/// the trailer, and a kill leaves the file ending at a whole fragment. Segment files are named like the contract's recording file name, from the time
 /// each one starts (camera0_2026-11-25_10-00-00.mp4).
 /// </summary>
 public static class RecordingArguments
@@ -32,10 +32,13 @@ public static class RecordingArguments
         if (duration is { } d) args.AddRange(["-t", d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)]);
         args.AddRange(["-f", "segment", "-segment_time", segmentSeconds.ToString("0.###", CultureInfo.InvariantCulture),
             "-reset_timestamps", "1", "-strftime", "1"]);
+        // flush_packets=1 hands each fragment (MP4) or cluster (Matroska) to the kernel as soon as the
+        // muxer finishes it. Without it FFmpeg's 256 KiB I/O buffer goes out in blocks that ignore
+        // fragment boundaries, and a kill leaves half a fragment at the end of the file.
         if (format == "mkv")
-            args.AddRange(["-segment_format", "matroska"]);
+            args.AddRange(["-segment_format", "matroska", "-segment_format_options", "flush_packets=1"]);
         else
-            args.AddRange(["-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof"]);
+            args.AddRange(["-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1"]);
         args.Add(Path.Combine(directory, $"{streamPath}_%Y-%m-%d_%H-%M-%S.{format}"));
         return args;
     }

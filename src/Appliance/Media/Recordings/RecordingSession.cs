@@ -3,7 +3,8 @@ using Appliance.Media.Process;
 
 namespace Appliance.Media.Recordings;
 
-public enum RecordingState { Starting, Recording, Stopped, Failed }
+/// <summary>Resuming: failed, and waiting to go on in a new segment (recording.restart_on_failure).</summary>
+public enum RecordingState { Starting, Recording, Resuming, Stopped, Failed }
 
 /// <summary>One recording of one camera: its FFmpeg process and the segment files it wrote.</summary>
 public sealed class RecordingSession
@@ -27,8 +28,37 @@ public sealed class RecordingSession
     public DateTimeOffset? EndTime { get; internal set; }
     public RecordingState State { get; internal set; }
     public string? Error { get; internal set; }
-    internal FfmpegProcess? Process { get; set; }
-    internal bool StopRequested { get; set; }
+    /// <summary>Why it ended (null while it runs).</summary>
+    public RecordingEndReason? EndReason { get; internal set; }
+    /// <summary>Times it went on in a new segment after a failure.</summary>
+    public int Restarts { get; internal set; }
+    /// <summary>The fsync policy's work for this recording.</summary>
+    public SegmentSync Sync { get; } = new();
+
+    internal FfmpegProcess? Process { get => Volatile.Read(ref _process); set => Volatile.Write(ref _process, value); }
+    private FfmpegProcess? _process;
+
+    /// <summary>Set (before the process is stopped) by whoever ends the recording from outside the watcher.</summary>
+    internal bool StopRequested { get => Volatile.Read(ref _stopRequested); set => Volatile.Write(ref _stopRequested, value); }
+    private bool _stopRequested;
+
+    /// <summary>False from the moment the camera is unplugged until it is back.</summary>
+    internal bool CameraPresent { get => Volatile.Read(ref _cameraPresent); set => Volatile.Write(ref _cameraPresent, value); }
+    private bool _cameraPresent = true;
+
+    /// <summary>Set before the process is stopped when the end is a failure the watcher should report (camera pulled).</summary>
+    internal RecordingEndReason? PendingFailure { get; set; }
+
+    /// <summary>Cancelled when the recording is stopped: a resume in progress gives up.</summary>
+    internal CancellationTokenSource Stopping { get; } = new();
+
+    /// <summary>Released when something a resume waits for happens (the camera is back, a stop).</summary>
+    internal SemaphoreSlim Wake { get; } = new(0, 1);
+
+    internal void Nudge()
+    {
+        try { Wake.Release(); } catch (SemaphoreFullException) { }
+    }
 
     /// <summary>Segment file names, oldest first (the first is the name start_recording returns).</summary>
     public IReadOnlyList<string> Files { get { lock (_gate) return [.. _files]; } }
@@ -39,6 +69,9 @@ public sealed class RecordingSession
 
     /// <summary>The segment being written now.</summary>
     public string? CurrentFile { get { lock (_gate) return State is RecordingState.Recording or RecordingState.Starting && _files.Count > 0 ? _files[^1] : null; } }
+
+    /// <summary>The newest segment file, whatever the state (the one a failure cut short).</summary>
+    public string? LastFile { get { lock (_gate) return _files.Count > 0 ? _files[^1] : null; } }
 
     public TimeSpan Elapsed => (EndTime ?? DateTimeOffset.UtcNow) - StartTime;
 

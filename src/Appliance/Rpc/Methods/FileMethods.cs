@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
+using Appliance.Media.Recordings;
 using Appliance.Security;
 using Appliance.Storage;
 
@@ -13,7 +15,11 @@ public sealed record RecordingListResult(List<RecordingEntry> Files, int Total, 
 
 public sealed record SnapshotListResult(List<SnapshotEntry> Files, int Total, int Limit, int Offset);
 
-public sealed record RecordingInfoResult(string Filename, long FileSize, double? Duration, string CreatedTime, string ModifiedTime, string DownloadUrl, long SizeBytes);
+/// <param name="Reason">Why the writing of this file ended (stopped_by_client, recorder_stalled, ...), when the service saw it end.</param>
+public sealed record RecordingInfoResult(string Filename, long FileSize, double? Duration, string CreatedTime, string ModifiedTime, string DownloadUrl, long SizeBytes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecordingId = null);
 
 public sealed record SnapshotInfoResult(string Filename, long FileSize, string? Resolution, string CreatedTime, string ModifiedTime, string DownloadUrl, long SizeBytes);
 
@@ -26,7 +32,7 @@ public sealed record DeleteFileResult(string Filename, bool Deleted, string Mess
 /// says which: "Invalid params: 'filename' must not contain '..'", "Recording not found: x.mp4",
 /// "x.mp4 is being recorded; stop the recording first".
 /// </summary>
-public sealed class FileMethods(FileCatalog catalog)
+public sealed class FileMethods(FileCatalog catalog, RecordingEndLog? ends = null)
 {
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
@@ -52,7 +58,9 @@ public sealed class FileMethods(FileCatalog catalog)
         {
             var f = Find(call, MediaKind.Recording);
             var info = await catalog.Probe.ProbeAsync(f, call.Cancellation);
-            return RpcResult.From(new RecordingInfoResult(f.Name, f.Size, info.Duration, Iso(f.Created), Iso(f.Modified), Url(f), f.Size),
+            var end = ends?.Find(f.Name);
+            return RpcResult.From(new RecordingInfoResult(f.Name, f.Size, info.Duration, Iso(f.Created), Iso(f.Modified), Url(f), f.Size,
+                end?.Reason, end?.Error, end?.SessionId),
                 FileJsonContext.Default.RecordingInfoResult);
         });
         table.Add("get_snapshot_info", Role.Viewer, async call =>

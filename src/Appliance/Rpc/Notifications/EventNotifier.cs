@@ -123,8 +123,12 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
     private static RecordingStatusUpdate Recording(RecordingEvent r, string? eventName)
     {
         var s = r.Session;
+        var subscribed = eventName is not null;
         return new RecordingStatusUpdate(s.Camera.Device, r.Status, s.FileName, Math.Round(s.Elapsed.TotalSeconds, 3), s.Camera.Device, s.SessionId,
-            MediaFileNames.Iso(s.StartTime), eventName is null ? null : r.Error, eventName);
+            MediaFileNames.Iso(s.StartTime), subscribed ? r.Error : null, eventName,
+            subscribed && r.Reason is { } reason ? RecordingEndReasons.Name(reason) : null,
+            subscribed && r.Restarting ? true : null, subscribed && r.Resumed ? true : null,
+            subscribed && (r.Restarting || r.Resumed) ? s.LastFile : null);
     }
 
     private static byte[] Frame<T>(string method, T parameters, JsonTypeInfo<T> info) => NotificationFrame.Serialize(method, parameters, info);

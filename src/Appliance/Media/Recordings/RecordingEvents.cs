@@ -1,0 +1,30 @@
+using Appliance.Events;
+
+namespace Appliance.Media.Recordings;
+
+/// <summary>A recording started, stopped or failed (published on the event hub).</summary>
+/// <param name="Status">STARTED, STOPPED or FAILED.</param>
+/// <param name="Error">What went wrong, in words (FFmpeg's last line, how long it was silent...).</param>
+/// <param name="Reason">Why it ended (STOPPED/FAILED); null for STARTED.</param>
+/// <param name="Restarting">FAILED, and the recording goes on in a new segment once it can (recording.restart_on_failure).</param>
+/// <param name="Resumed">STARTED again after such a failure: same session, new segment.</param>
+public sealed record RecordingEvent(RecordingSession Session, string Status, string? Error, RecordingEndReason? Reason = null,
+    bool Restarting = false, bool Resumed = false) : ApplianceEvent
+{
+    public override string? Device => Session.Camera.Device;
+}
+
+/// <summary>A running recording, every <c>recording.progress_interval</c> seconds.</summary>
+/// <param name="Duration">Media time written so far (FFmpeg's own count), else the wall-clock time since start.</param>
+/// <param name="FileSize">Bytes on disk in all of the session's segment files (stat of the files themselves).</param>
+/// <param name="Segment">The segment file being written.</param>
+public sealed record RecordingProgress(RecordingSession Session, TimeSpan Duration, long FileSize, string Segment, int SegmentCount) : ApplianceEvent
+{
+    public override string? Device => Session.Camera.Device;
+}
+
+/// <summary>Why a recording cannot start; the API maps <see cref="Code"/> to its error.</summary>
+public sealed class RecordingRefusedException(int code, string message) : Exception(message)
+{
+    public int Code { get; } = code;
+}
