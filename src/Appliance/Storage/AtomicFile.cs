@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Appliance.Storage;
 
 /// <summary>
@@ -33,16 +31,6 @@ public static class AtomicFile
         }
     }
 
-    private static void FsyncDirectory(string dir)
-    {
-        try
-        {
-            using SafeFileHandle handle = File.OpenHandle(dir, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.None);
-            RandomAccess.FlushToDisk(handle);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Some file systems refuse to open or sync directories; the file itself is already synced.
-        }
-    }
+    // A failure is tolerated: some file systems cannot sync a directory; the file itself is already synced.
+    private static void FsyncDirectory(string dir) => StorageNative.FsyncDirectory(dir);
 }

@@ -53,6 +53,23 @@ internal static partial class StorageNative
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    /// <summary>
+    /// fsyncs a directory, so that names created or renamed in it survive a power cut. .NET will not
+    /// open a directory as a file (File.OpenHandle throws UnauthorizedAccessException), so this uses
+    /// open(2) read-only, which Linux allows on a directory and which is all fsync needs.
+    /// False when the file system refuses (some cannot sync directories).
+    /// </summary>
+    public static bool FsyncDirectory(string path)
+    {
+        var fd = Open(path, ORdOnly | OCloExec);
+        if (fd < 0) return false;
+        try { return Fsync(fd) == 0; }
+        finally { Close(fd); }
+    }
+
     [LibraryImport("libc", EntryPoint = "strerror")]
     private static partial nint StrError(int errno);
 

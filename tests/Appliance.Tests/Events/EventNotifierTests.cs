@@ -70,6 +70,31 @@ public class EventNotifierTests
     }
 
     [Test]
+    public void ARecordingFailureSaysWhyOnlyToSubscribedClientsAndV1ClientsKeepTheExactV1Fields()
+    {
+        var v1 = Client();
+        var subscribed = Client(subscription: new EventSubscription(EventTopic.RecordingError | EventTopic.RecordingStart, null));
+        var session = new Appliance.Media.Recordings.RecordingSession(FakeCameras.Make("/dev/video0", "id0"), "mp4", null, Path.GetTempPath(), DateTimeOffset.UtcNow);
+        _notifier.Deliver(new Appliance.Media.Recordings.RecordingEvent(session, "FAILED", "FFmpeg made no progress for 10 s and was killed",
+            Appliance.Media.Recordings.RecordingEndReason.RecorderStalled, Restarting: true));
+        _notifier.Deliver(new Appliance.Media.Recordings.RecordingEvent(session, "STARTED", null, Resumed: true));
+
+        var old = Received(v1).Select(Parse).ToList();
+        Assert.That(old.Select(f => f.GetProperty("params").GetProperty("status").GetString()), Is.EqualTo(new[] { "FAILED", "STARTED" }));
+        foreach (var f in old)
+            Assert.That(f.GetProperty("params").EnumerateObject().Select(p => p.Name),
+                Is.EqualTo(new[] { "device", "status", "filename", "duration", "device_path", "recording_id", "start_time" }));
+        var got = Received(subscribed).Select(Parse).Select(f => f.GetProperty("params")).ToList();
+        Assert.That(got[0].GetProperty("reason").GetString(), Is.EqualTo("recorder_stalled"));
+        Assert.That(got[0].GetProperty("error").GetString(), Does.Contain("no progress"));
+        Assert.That(got[0].GetProperty("restarting").GetBoolean(), Is.True);
+        Assert.That(got[0].GetProperty("event").GetString(), Is.EqualTo("recording.error"));
+        Assert.That(got[1].GetProperty("resumed").GetBoolean(), Is.True);
+        Assert.That(got[1].TryGetProperty("reason", out _), Is.False, "a start has no reason");
+        Assert.That(got[1].GetProperty("recording_id").GetString(), Is.EqualTo(got[0].GetProperty("recording_id").GetString()), "the same recording goes on");
+    }
+
+    [Test]
     public void ANeverSubscribedClientGetsNothingBeyondV1()
     {
         var v1 = Client();

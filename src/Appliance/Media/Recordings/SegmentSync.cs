@@ -1,5 +1,3 @@
-using Microsoft.Win32.SafeHandles;
-
 namespace Appliance.Media.Recordings;
 
 /// <summary>
@@ -57,15 +55,7 @@ public sealed class SegmentSync
 
     private void FlushHandle(string directory)
     {
-        try
-        {
-            using SafeFileHandle handle = File.OpenHandle(directory, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            RandomAccess.FlushToDisk(handle);
-            Interlocked.Increment(ref _fsyncs);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Some file systems cannot sync a directory; the file's own data is still synced.
-        }
+        // Some file systems cannot sync a directory; the file's own data is still synced.
+        if (Storage.StorageNative.FsyncDirectory(directory)) Interlocked.Increment(ref _fsyncs);
     }
 }
