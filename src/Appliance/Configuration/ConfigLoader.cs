@@ -12,7 +12,7 @@ public sealed record ConfigLoadResult(ApplianceConfig? Config, IReadOnlyList<Con
 }
 
 /// <summary>
-/// File -> syntax check -> unknown keys and value kinds (with lines) -> environment overrides
+/// File -> syntax check -> tables and keys defined twice -> unknown keys and value kinds (with lines) -> environment overrides
 /// (APPLIANCE_SECTION_KEY) -> typed config (source-generated) -> semantic validation.
 /// All problems of all stages that can run are reported together.
 /// </summary>
@@ -49,10 +49,18 @@ public static class ConfigLoader
             return new ConfigLoadResult(null, [SyntaxProblem(ex, sourceName)], []);
         }
 
+        // A table or key given twice is invalid TOML; Tomlyn merges the two tables silently (and its untyped
+        // model, used for overrides, keeps the last of two values).
+        foreach (var twice in index.Redefinitions)
+            problems.Add(new ConfigProblem(twice.Path, null, twice.Message, sourceName, twice.Line));
+
         // Unknown keys are ignored by the deserializer; values of the wrong kind are dropped
         // (the default stands in) so that the semantic checks below still run on the rest.
         var wrongKind = CheckKeys(index, sourceName, problems);
         var overrides = ReadOverrides(environment, problems, warnings);
+
+        // Such a document has no meaning in TOML: what Tomlyn makes of it is not judged.
+        if (index.Redefinitions.Count > 0) return new ConfigLoadResult(null, problems, warnings);
 
         ApplianceConfig config;
         try

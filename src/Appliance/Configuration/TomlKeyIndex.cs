@@ -15,13 +15,19 @@ public sealed record TomlEntry(string Path, string SchemaPath, int Line, TomlVal
 /// Flattens a TOML document into its keys with line numbers, using Tomlyn's event parser.
 /// The typed deserializer ignores unknown keys and knows nothing about lines of valid values,
 /// so validation messages ("line 12: server.port = 70000 ...") and the unknown-key check
-/// come from this index instead.
+/// come from this index instead. It also lists what the document defines twice
+/// (<see cref="Redefinitions"/>), which Tomlyn accepts silently.
 /// </summary>
 public sealed class TomlKeyIndex
 {
     private readonly Dictionary<string, TomlEntry> _byPath = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<TomlEntry> Entries => _byPath.Values;
+
+    /// <summary>Tables and keys the document defines twice, or extends where TOML 1.0 forbids it
+    /// (<see cref="TomlDefinitions"/>), in document order. Such a document is invalid TOML: for these,
+    /// <see cref="Entries"/> holds the first definition, and Tomlyn's deserializers merge or overwrite.</summary>
+    public IReadOnlyList<TomlRedefinition> Redefinitions { get; private set; } = [];
 
     public TomlEntry? Find(string path) => _byPath.GetValueOrDefault(path);
 
@@ -44,6 +50,11 @@ public sealed class TomlKeyIndex
         if (!parser.MoveNext() || parser.Current.Kind != TomlParseEventKind.StartDocument) return index;
         if (!parser.MoveNext()) return index;
         if (parser.Current.Kind == TomlParseEventKind.StartTable) index.ReadTable(parser, "", "");
+
+        // The event stream no longer tells a [table] header from a dotted key or an implicit super-table,
+        // so the definition rules are checked on the syntax tree (the text is known to be well-formed here).
+        var syntax = SyntaxParser.Parse(text, sourceName, validate: false);
+        if (!syntax.HasErrors) index.Redefinitions = TomlDefinitions.Check(syntax);
         return index;
     }
 

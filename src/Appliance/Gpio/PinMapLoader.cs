@@ -51,9 +51,13 @@ public static class PinMapLoader
             throw new PinMapException($"{source}: {ex.Message}");
         }
         var problems = new List<string>();
+        // A table given twice ([status_led] ... [status_led]) is invalid TOML, though the deserializer merged the two.
+        foreach (var twice in index.Redefinitions)
+            problems.Add($"{source}:{twice.Line}: {twice.Path}: {twice.Message}");
         // The deserializer ignores unknown keys; a typo ("activelow") must not silently flip an LED.
         foreach (var e in index.Entries.Where(e => !KnownKeys.Contains(e.Path)).OrderBy(e => e.Line))
             problems.Add($"{source}:{e.Line}: {e.Path}: unknown key");
+        if (index.Redefinitions.Count > 0) throw new PinMapException(string.Join("\n", problems));
         if (file.Board != expectedBoard)
             problems.Add($"{source}: board = \"{file.Board}\": this file is for another board than \"{expectedBoard}\"");
 

@@ -222,6 +222,112 @@ public class ConfigLoaderTests
     }
 
     [Test]
+    public void TableDefinedTwiceIsAnErrorNamingBothLines()
+    {
+        // Tomlyn alone accepts this, merging the two [recording] tables.
+        var result = Load("""
+            # camera appliance
+            [recording]
+            format = "mp4"
+            [server]
+            environment = "development"
+            [recording]
+            segment_duration = 60
+            """);
+        Assert.That(result.IsValid, Is.False);
+        Assert.That(result.Config, Is.Null);
+        var problem = result.Problems.Single();
+        Assert.That((problem.Key, problem.Line), Is.EqualTo(("recording", (int?)6)));
+        Assert.That(problem.ToString(), Is.EqualTo("/etc/appliance/test.toml:6: recording: table [recording] is defined twice (first at line 2)"));
+    }
+
+    [TestCase("port = 9000", TestName = "KeyAssignedTwiceIsAnError(bare)")]
+    [TestCase("\"port\" = 9000", TestName = "KeyAssignedTwiceIsAnError(quoted)")]
+    [TestCase("port = 8002", TestName = "KeyAssignedTwiceIsAnError(same value)")]
+    public void KeyAssignedTwiceIsAnError(string again)
+    {
+        var result = Load($"[server]\nenvironment = \"development\"\nport = 8002\n{again}\n");
+        var problem = result.Problems.Single();
+        Assert.That((problem.Key, problem.Line), Is.EqualTo(("server.port", (int?)4)));
+        Assert.That(problem.Message, Is.EqualTo("key server.port is defined twice (first at line 3)"));
+        Assert.That(result.IsValid, Is.False);
+    }
+
+    // TOML 1.0: a [table] header may not define a table a dotted key, an inline table or [[array]] already
+    // defined, and dotted keys may not add to a table a header defined.
+    [TestCase("recording.format = \"mp4\"\n[recording]\nsegment_duration = 60\n",
+        "recording", 2, "table [recording] is defined twice (first at line 1, by the dotted key recording.format)")]
+    [TestCase("recording = { format = \"mp4\" }\n[recording]\nsegment_duration = 60\n",
+        "recording", 2, "table [recording] is defined twice (first at line 1, as an inline table)")]
+    [TestCase("[recording]\nformat = \"mp4\"\n[[recording]]\n",
+        "recording", 3, "array of tables [[recording]] is defined twice (first at line 1, as the table [recording])")]
+    [TestCase("[[camera.virtual]]\nname = \"a\"\n[camera]\nvirtual.name = \"b\"\n",
+        "camera.virtual", 4, "table camera.virtual (by the dotted key virtual.name) is defined twice (first at line 1, as the array of tables [[camera.virtual]])")]
+    [TestCase("[[camera.virtual]]\nname = \"a\"\n[camera.virtual]\nname = \"b\"\n",
+        "camera.virtual", 3, "table [camera.virtual] is defined twice (first at line 1, as the array of tables [[camera.virtual]])")]
+    [TestCase("[[camera.virtual]]\nname = \"a\"\nname = \"b\"\n",
+        "camera.virtual[0].name", 3, "key camera.virtual[0].name is defined twice (first at line 2)")]
+    public void RedefinitionsTomlForbidsAreErrorsWithBothLines(string toml, string key, int line, string message)
+    {
+        var result = Load(toml);
+        var problem = result.Problems.First();
+        Assert.That((problem.Key, problem.Line, problem.Message), Is.EqualTo((key, (int?)line, message)));
+        Assert.That(result.IsValid, Is.False);
+    }
+
+    [Test]
+    public void EveryRedefinitionAndUnknownKeyIsReportedTogether()
+    {
+        var result = Load("[server]\nenvironment = \"development\"\n[logging]\nlevle = \"debug\"\n[server]\n[logging]\n");
+        Assert.That(result.Problems.Select(p => (p.Key, p.Line)), Is.EquivalentTo(new (string, int?)[] { ("server", 5), ("logging", 6), ("logging.levle", 4) }));
+        Assert.That(result.Problems.First(p => p.Key == "logging").Message, Does.Contain("(first at line 3)"));
+    }
+
+    [TestCase("""
+        server.environment = "development"
+        server.port = 9100
+        [camera]
+        auto_start_streams = false
+        [[camera.virtual]]
+        name = "A"
+        [[camera.virtual]]
+        name = "B"
+        [recording]
+        format = "mkv"
+        """, TestName = "ValidDocumentsStillLoad(dotted keys, table, then its array of tables)")]
+    [TestCase("""
+        [[camera.virtual]]
+        name = "A"
+        [[camera.virtual]]
+        name = "B"
+        [camera]
+        auto_start_streams = false
+        [server]
+        environment = "development"
+        port = 9100
+        [recording]
+        format = "mkv"
+        """, TestName = "ValidDocumentsStillLoad(array of tables, then its super-table)")]
+    public void ValidDocumentsStillLoad(string toml)
+    {
+        var result = Load(toml);
+        Assert.That(result.Problems, Is.Empty);
+        var c = result.Config!;
+        Assert.That((c.Server.Environment, c.Server.Port, c.Camera.AutoStartStreams, c.Recording.Format), Is.EqualTo(("development", 9100, false, "mkv")));
+        Assert.That(c.Camera.Virtual.Select(v => v.Name), Is.EqualTo(new[] { "A", "B" }));
+    }
+
+    [Test]
+    public void DuplicateTableMakesTheServiceExitOneNamingLineAndKey()
+    {
+        using var dir = new TestDirectory();
+        var path = dir.Write("dup.toml", "[recording]\nformat = \"mp4\"\n[server]\nenvironment = \"development\"\nhost = \"127.0.0.1\"\n[recording]\nsegment_duration = 60\n");
+        var (code, _, err) = ApplianceCli.Run("--config", path);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(err, Does.Contain("dup.toml:6: recording: table [recording] is defined twice (first at line 1)"));
+    }
+
+    [Test]
     public void MissingFileIsAClearProblem()
     {
         var result = ConfigLoader.LoadFile("/nonexistent/appliance.toml", NoEnv);

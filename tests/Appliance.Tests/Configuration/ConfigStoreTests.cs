@@ -42,6 +42,36 @@ public class ConfigStoreTests
         Assert.That(rejected!.Single().Key, Is.EqualTo("server.port"));
     }
 
+    // Base is 5 lines: [server] (1), environment, port, [logging] (4), level = "info" (5).
+    [TestCase("[logging]\nformat = \"console\"\nlevel = \"debug\"\n", "logging", 6, "table [logging] is defined twice (first at line 4)",
+        TestName = "AnEditDefiningATableTwiceIsRejectedAndTheRunningConfigKept")]
+    [TestCase("level = \"debug\"\n", "logging.level", 6, "key logging.level is defined twice (first at line 5)",
+        TestName = "AnEditAssigningAKeyTwiceIsRejectedAndTheRunningConfigKept")]
+    public void AnEditDefiningSomethingTwiceIsRejectedAndTheRunningConfigKept(string appended, string key, int line, string message)
+    {
+        using var dir = new TestDirectory();
+        var path = dir.Write("a.toml", Base);
+        var store = new ConfigStore(ConfigLoader.LoadFile(path, new Dictionary<string, string>()).Config!, path, NullLogger.Instance,
+            () => ConfigLoader.LoadFile(path, new Dictionary<string, string>()));
+        IReadOnlyList<ConfigProblem>? rejected = null;
+        var accepted = 0;
+        store.Rejected += p => rejected = p;
+        store.Accepted += () => accepted++;
+        File.WriteAllText(path, Base + appended);
+
+        Assert.That(store.Reload(), Is.Null);
+        Assert.That(accepted, Is.Zero);
+        Assert.That((store.Current.Logging.Level, store.Current.Logging.Format), Is.EqualTo(("info", "systemd")), "the running config is kept");
+        var problem = rejected!.Single();
+        Assert.That((problem.Key, problem.Line, problem.Message), Is.EqualTo((key, (int?)line, message)));
+        Assert.That(problem.Source, Is.EqualTo(path));
+
+        // The same change written once is taken.
+        File.WriteAllText(path, Base.Replace("level = \"info\"", "level = \"debug\""));
+        Assert.That(store.Reload()!.AppliedKeys, Is.EqualTo(new[] { "logging.level" }));
+        Assert.That(store.Current.Logging.Level, Is.EqualTo("debug"));
+    }
+
     [Test]
     public void VirtualCameraEditsAreReportedAsOneKey()
     {

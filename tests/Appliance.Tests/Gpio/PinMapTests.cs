@@ -84,6 +84,15 @@ public class PinMapTests
     }
 
     [Test]
+    public void ATableGivenTwiceIsRefusedNamingBothLines()
+    {
+        // Tomlyn alone accepts this, merging the two [status_led] tables.
+        var e = Assert.Throws<PinMapException>(() => PinMapLoader.Parse(
+            "board = \"rpi4\"\n[status_led]\nchip = \"pinctrl-bcm2711\"\n[status_led]\nline = 17\n", "pins.toml", "rpi4"))!;
+        Assert.That(e.Message, Is.EqualTo("pins.toml:4: status_led: table [status_led] is defined twice (first at line 2)"));
+    }
+
+    [Test]
     public void AMapForAnotherBoardOrWithBadSyntaxIsRefused()
     {
         Assert.That(() => PinMapLoader.Parse("board = \"rpi5\"", "x.toml", "rpi4"),
