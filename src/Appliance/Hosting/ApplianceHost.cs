@@ -184,7 +184,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(apiKeys.Dispose);
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, authFailures, loggers.CreateLogger<AuthMethods>()).Register(methods);
-        new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections).Register();
+        new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections, recorder).Register();
         var cameraMethods = new CameraMethods(cameras, config, mediaMtx, recorder);
         cameraMethods.Register(methods);
         new MediaMethods(cameraMethods, snapshots, recorder, () => config.Current.Recording.MaxDuration).Register(methods);

@@ -77,6 +77,23 @@ public class RecordingTests
         Assert.That(files.All(f => MediaProbe.Read(f).Codec == "h264"), Is.True, "copied, not re-encoded");
         using (var list = await client.CallAsync("get_camera_list"))
             Assert.That(Result(list).GetProperty("cameras")[0].GetProperty("recording").GetBoolean(), Is.False);
+        // The end is remembered for the file being written, and counted (the fsync policy synced what was written).
+        using (var info = await client.CallAsync("get_recording_info", $$"""{"filename":"{{Path.GetFileName(files[^1])}}"}"""))
+        {
+            Assert.That(Result(info).GetProperty("reason").GetString(), Is.EqualTo("duration_reached"));
+            Assert.That(Result(info).GetProperty("recording_id").GetString(), Is.EqualTo(r.GetProperty("session_id").GetString()));
+        }
+        await using (var admin = await _f.ConnectAsync(Role.Admin))
+        using (var metrics = await admin.CallAsync("get_metrics"))
+        {
+            var rec = Result(metrics).GetProperty("recordings");
+            Assert.That(rec.GetProperty("started").GetInt64(), Is.EqualTo(1));
+            Assert.That(rec.GetProperty("active").GetInt32(), Is.Zero);
+            Assert.That(rec.GetProperty("ends").GetProperty("duration_reached").GetInt64(), Is.EqualTo(1));
+            Assert.That(rec.GetProperty("ends").GetProperty("recorder_stalled").GetInt64(), Is.Zero);
+            Assert.That(rec.GetProperty("fsyncs").GetInt64(), Is.GreaterThanOrEqualTo(files.Count), "every segment was synced at least once");
+            Assert.That(rec.GetProperty("bytes_synced").GetInt64(), Is.EqualTo(files.Sum(f => new FileInfo(f).Length)), "all that was written is durable");
+        }
         TestContext.Out.WriteLine($"start_recording answered after {startLatency} ms (cold on-demand stream)");
     }
 

@@ -58,6 +58,8 @@ public sealed class Recorder : Storage.IActiveFiles
 
     public IReadOnlyCollection<RecordingSession> ActiveSessions => [.. _sessions.Values];
 
+    public RecorderCounters Counters { get; } = new();
+
     /// <summary>True for every segment of a running recording (retention and delete must leave them
     /// alone: freeing space by eating the recording in progress would defeat it).</summary>
     public bool IsBeingWritten(string fullPath)
@@ -83,6 +85,7 @@ public sealed class Recorder : Storage.IActiveFiles
             await LaunchAsync(session, ct);
             session.State = RecordingState.Recording;
             log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
+            Counters.CountStart();
             _ = Task.Run(() => RunAsync(session));
             events.Publish(new RecordingEvent(session, "STARTED", null));
             return session;
@@ -224,6 +227,7 @@ public sealed class Recorder : Storage.IActiveFiles
                 if (end.State == RecordingState.Failed && config.Current.Recording.RestartOnFailure && !session.StopRequested)
                 {
                     NoteEnd(session, end.Reason, end.Error);
+                    Counters.CountEnd(end.Reason);
                     session.State = RecordingState.Resuming;
                     log.LogWarning("Recording {Session} of {Device} FAILED ({Reason}: {Error}); it goes on in a new segment once it can",
                         session.SessionId, session.Camera.Device, RecordingEndReasons.Name(end.Reason), end.Error);
@@ -270,10 +274,10 @@ public sealed class Recorder : Storage.IActiveFiles
             session.RefreshFiles();
             if (stall.IsStalled(process.Progress, TimeSpan.FromSeconds(c.Ffmpeg.StallTimeout), out var silence) && session.PendingFailure is null)
                 return await KillStalledAsync(session, process, silence);
-            if (c.Recording.FsyncInterval > 0 && now >= nextSync && session.LastFile is { } current)
+            if (c.Recording.FsyncInterval > 0 && now >= nextSync)
             {
                 nextSync = now.AddSeconds(c.Recording.FsyncInterval);
-                session.Sync.Sync(Path.Combine(session.Directory, current));
+                session.Sync.Sync(session.Directory, session.Files);
             }
             // recording.max_duration bounds every recording, timed or not.
             if (session.Elapsed >= TimeSpan.FromSeconds(c.Recording.MaxDuration))
@@ -376,6 +380,7 @@ public sealed class Recorder : Storage.IActiveFiles
                         return false;
                     }
                     session.State = RecordingState.Recording;
+                    Counters.CountResume();
                     log.LogInformation("Recording {Session} of {Device} resumed in {File}", session.SessionId, session.Camera.Device, session.LastFile);
                     events.Publish(new RecordingEvent(session, "STARTED", null, Resumed: true));
                     return true;
@@ -400,9 +405,10 @@ public sealed class Recorder : Storage.IActiveFiles
         if (session.Process is { HasExited: false }) return; // left behind in uninterruptible I/O: it may still write
         if (session.LastFile is not { } file) return;
         var result = TornTailRepair.Repair(Path.Combine(session.Directory, file));
-        if (result.Outcome == TornTailOutcome.Trimmed)
-            log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",
-                session.SessionId, file, result.OriginalLength - result.NewLength);
+        if (result.Outcome != TornTailOutcome.Trimmed) return;
+        Counters.CountTornTail();
+        log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",
+            session.SessionId, file, result.OriginalLength - result.NewLength);
     }
 
     private void PublishProgress(RecordingSession session)
@@ -420,7 +426,7 @@ public sealed class Recorder : Storage.IActiveFiles
     {
         session.RefreshFiles();
         if (session.LastFile is not { } file) return;
-        if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(Path.Combine(session.Directory, file));
+        if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(session.Directory, session.Files);
         ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow));
     }
 
@@ -433,6 +439,8 @@ public sealed class Recorder : Storage.IActiveFiles
         session.EndReason = reason;
         session.Error = error;
         session.Process?.Dispose();
+        Counters.CountEnd(reason);
+        Counters.AddFinished(session.Sync);
         var name = RecordingEndReasons.Name(reason);
         if (state == RecordingState.Failed)
             log.LogWarning("Recording {Session} of {Device} FAILED ({Reason}) after {Seconds:F0} s, files kept ({Files}): {Error}",

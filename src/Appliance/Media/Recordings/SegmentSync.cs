@@ -3,9 +3,9 @@ namespace Appliance.Media.Recordings;
 /// <summary>
 /// The fsync policy of <c>recording.fsync_interval</c>. FFmpeg writes each fragment whole
 /// (flush_packets), but into the page cache: a kill keeps it, a power cut does not. Every
-/// interval the segment being written is fsynced through a handle of our own (fsync flushes the
-/// inode's dirty pages whoever wrote them), and a new segment's directory entry is synced once,
-/// so at most one interval of video is lost to a power cut. Counts what it did for the figures.
+/// interval the segment being written (and any that rotated past meanwhile) is fsynced through a
+/// handle of our own (fsync flushes the inode's dirty pages whoever wrote them), and the directory
+/// once for new names, so at most one interval of video is lost to a power cut. Counts what it did for the figures.
 /// </summary>
 public sealed class SegmentSync
 {
@@ -20,19 +20,36 @@ public sealed class SegmentSync
     /// <summary>Bytes written by FFmpeg that an fsync has made durable.</summary>
     public long BytesSynced => Interlocked.Read(ref _bytes);
 
-    /// <summary>Makes <paramref name="path"/> (the segment being written) durable up to its current length.</summary>
-    public void Sync(string path)
+    /// <summary>Makes the session's segments durable up to their current lengths: the one being written,
+    /// and any that rotated past since the last call (with a segment shorter than the interval, a
+    /// whole file can start and finish between two calls).</summary>
+    /// <param name="files">The session's segment file names in <paramref name="directory"/>, oldest first.</param>
+    public void Sync(string directory, IReadOnlyList<string> files)
     {
-        if (!string.Equals(path, _lastFile, StringComparison.Ordinal))
+        if (files.Count == 0) return;
+        var from = _lastFile is null ? 0 : Math.Max(0, IndexOf(files, _lastFile));
+        var newNames = _lastFile is null || from < files.Count - 1;
+        for (var i = from; i < files.Count; i++)
         {
-            // A new segment: the rest of the previous one goes to disk first, then the new name must
-            // reach the directory on disk or the file vanishes with the power.
-            if (_lastFile is not null) SyncFile(_lastFile);
-            if (Path.GetDirectoryName(path) is { Length: > 0 } dir) FlushHandle(dir);
-            _lastFile = path;
-            _lastSyncedLength = 0;
+            if (!string.Equals(files[i], _lastFile, StringComparison.Ordinal))
+            {
+                _lastFile = files[i];
+                _lastSyncedLength = 0;
+            }
+            SyncFile(Path.Combine(directory, files[i]));
         }
-        SyncFile(path);
+        // New names must reach the directory on disk, or the files vanish with the power.
+        if (newNames && FsyncDirectory(directory)) Interlocked.Increment(ref _fsyncs);
+    }
+
+    /// <summary>One file (tests, and a single segment).</summary>
+    public void Sync(string path) => Sync(Path.GetDirectoryName(path) ?? ".", [Path.GetFileName(path)]);
+
+    private static int IndexOf(IReadOnlyList<string> files, string name)
+    {
+        for (var i = 0; i < files.Count; i++)
+            if (string.Equals(files[i], name, StringComparison.Ordinal)) return i;
+        return -1;
     }
 
     private void SyncFile(string path)
@@ -53,9 +70,6 @@ public sealed class SegmentSync
         }
     }
 
-    private void FlushHandle(string directory)
-    {
-        // Some file systems cannot sync a directory; the file's own data is still synced.
-        if (Storage.StorageNative.FsyncDirectory(directory)) Interlocked.Increment(ref _fsyncs);
-    }
+    // Some file systems cannot sync a directory; the files' own data is still synced.
+    private static bool FsyncDirectory(string directory) => Storage.StorageNative.FsyncDirectory(directory);
 }

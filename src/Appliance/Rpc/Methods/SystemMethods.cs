@@ -13,7 +13,11 @@ public sealed record StatusResult(string Status, double Uptime, string Version, 
 
 public sealed record MetricsResult(long ActiveConnections, long TotalRequests, double AverageResponseTime, double ErrorRate,
     long MemoryUsage, double CpuUsage, double Uptime, long TotalConnections, long DroppedNotifications, long CutOffClients,
-    int Threads, Dictionary<string, MethodMetrics> Methods, EventMetrics Events, RuntimeMetrics Runtime);
+    int Threads, Dictionary<string, MethodMetrics> Methods, EventMetrics Events, RuntimeMetrics Runtime, RecordingMetrics? Recordings = null);
+
+/// <summary>The recorder since start: recordings now and started, resumed after a failure, ends by reason,
+/// torn tails cut back, and the fsync policy's work (fsyncs, bytes made durable).</summary>
+public sealed record RecordingMetrics(int Active, long Started, long Resumed, Dictionary<string, long> Ends, long TornTailsCut, long Fsyncs, long BytesSynced);
 
 /// <summary>The managed heap: bytes allocated since start (for allocation budgets measured from outside,
 /// e.g. per delivered event), bytes live on the heap now, and garbage collections so far.</summary>
@@ -26,7 +30,7 @@ public sealed record MethodMetrics(long Count, long Errors, double AverageMs);
 
 /// <summary>ping, get_server_info, get_status, get_metrics: what the service says about itself.</summary>
 public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table,
-    Events.EventHub events, ConnectionRegistry connections)
+    Events.EventHub events, ConnectionRegistry connections, Media.Recordings.Recorder? recorder = null)
 {
     // The components the contract names; each reports itself to the health registry.
     public static readonly string[] ContractComponents = ["websocket_server", "camera_monitor", "mediamtx_controller"];
@@ -79,7 +83,17 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
                 connections.All.Count(c => c.Subscription is not null)),
             // precise: false is cheap (no GC suspension); exact to the thread allocation contexts.
             new RuntimeMetrics(GC.GetTotalAllocatedBytes(precise: false), GC.GetTotalMemory(forceFullCollection: false),
-                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)));
+                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)),
+            recorder is null ? null : Recordings(recorder));
+    }
+
+    private static RecordingMetrics Recordings(Media.Recordings.Recorder recorder)
+    {
+        var active = recorder.ActiveSessions;
+        var c = recorder.Counters;
+        var (fsyncs, bytes) = c.Durability(active);
+        return new RecordingMetrics(active.Count, c.Started, c.Resumed,
+            c.Ends.ToDictionary(e => Media.Recordings.RecordingEndReasons.Name(e.Reason), e => e.Count, StringComparer.Ordinal), c.TornTailsCut, fsyncs, bytes);
     }
 
     private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>

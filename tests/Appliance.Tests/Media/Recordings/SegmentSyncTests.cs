@@ -28,11 +28,18 @@ public class SegmentSyncTests
 
         // Rotation: the tail of the old segment is synced before the new one starts counting.
         using (var f = new FileStream(first, FileMode.Append)) f.Write(new byte[500]);
-        var second = dir.File("cam_2.mp4");
-        File.WriteAllBytes(second, new byte[4_000]);
-        sync.Sync(second);
-        Assert.That(sync.Fsyncs, Is.EqualTo(6), "old tail, directory, new file");
+        File.WriteAllBytes(dir.File("cam_2.mp4"), new byte[4_000]);
+        sync.Sync(dir.Path, ["cam_1.mp4", "cam_2.mp4"]);
+        Assert.That(sync.Fsyncs, Is.EqualTo(6), "old tail, new file, directory");
         Assert.That(sync.BytesSynced, Is.EqualTo(12_500 + 500 + 4_000));
+
+        // Short segments: one started and finished between two calls; it is synced whole all the same.
+        using (var f = new FileStream(dir.File("cam_2.mp4"), FileMode.Append)) f.Write(new byte[100]);
+        File.WriteAllBytes(dir.File("cam_3.mp4"), new byte[3_000]);
+        File.WriteAllBytes(dir.File("cam_4.mp4"), new byte[700]);
+        sync.Sync(dir.Path, ["cam_1.mp4", "cam_2.mp4", "cam_3.mp4", "cam_4.mp4"]);
+        Assert.That(sync.Fsyncs, Is.EqualTo(10), "cam_2's tail, cam_3, cam_4, directory");
+        Assert.That(sync.BytesSynced, Is.EqualTo(Directory.GetFiles(dir.Path, "cam_*.mp4").Sum(f => new FileInfo(f).Length)));
     }
 
     [Test]
