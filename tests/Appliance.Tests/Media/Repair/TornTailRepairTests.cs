@@ -43,7 +43,9 @@ public class TornTailRepairTests
             Assert.That(result.OldLength, Is.EqualTo(new FileInfo(file).Length));
             Assert.That(Ffprobe.Hash(file), Is.EqualTo(hash), "content");
             Assert.That(File.GetLastWriteTimeUtc(file), Is.EqualTo(modified), "an intact file is not even opened for writing");
-            Assert.That(result.Reason, Does.StartWith($"{map.Fragments.Count} complete"));
+            // Known from its two ends: the trailer (mfra index, Matroska Segment size) ffmpeg writes at a clean close.
+            Assert.That(result.Reason, Does.StartWith("closed cleanly"));
+            if (format == "mp4") Assert.That(result.Reason, Does.EndWith($"lists {map.Fragments.Count} fragments"));
             Assert.That(map.Fragments, Has.Count.EqualTo(4), "the sample: four 1 s fragments");
         });
     }
@@ -254,18 +256,44 @@ public class TornTailRepairTests
 
     [TestCase("mp4-long")]
     [TestCase("mkv-long")]
-    public void AWholeRecordingCostsOnlyItsHeaders(string sample)
+    public void ACleanlyClosedRecordingCostsAFewReadsAtItsEnds(string sample)
     {
         var file = RecordingSamples.Clean(sample);
-        var fragments = FragmentMap.Of(file).Fragments.Count;
+        Assert.That(FragmentMap.Of(file).Fragments, Has.Count.EqualTo(8));
 
         var result = TornTailRepair.Inspect(file, out var bytesRead);
 
         Assert.That(result.Outcome, Is.EqualTo(RepairOutcome.Intact), result.Reason);
-        Assert.That(fragments, Is.EqualTo(8));
+        Assert.That(result.Reason, Does.StartWith("closed cleanly"));
+        // The first 4 KiB window (header), the last 4 KiB (no zero tail), the trailer's window.
+        Assert.That(bytesRead, Is.LessThanOrEqualTo(3 * 4096L), $"read {bytesRead} of {result.OldLength} bytes");
+    }
+
+    [TestCase("mp4-long")]
+    [TestCase("mkv-long")]
+    public void AKilledRecordingCostsOnlyItsHeaders(string sample)
+    {
+        var map = FragmentMap.Of(RecordingSamples.Clean(sample));
+        var bytes = File.ReadAllBytes(RecordingSamples.Clean(sample));
+        // Without its trailer (and so without the Matroska Segment size): what a killed ffmpeg leaves.
+        var file = _dir.File("killed." + sample[..3]);
+        File.WriteAllBytes(file, bytes.AsSpan(0, (int)map.Fragments[^1].End));
+        if (sample.StartsWith("mkv", StringComparison.Ordinal))
+        {
+            var whole = File.ReadAllBytes(file);
+            var (at, width) = RecordingVariants.SegmentSizeField(whole);
+            whole[at] = (byte)(0xFF >> (width - 1));
+            whole.AsSpan(at + 1, width - 1).Fill(0xFF);
+            File.WriteAllBytes(file, whole);
+        }
+
+        var result = TornTailRepair.Inspect(file, out var bytesRead);
+
+        Assert.That(result.Outcome, Is.EqualTo(RepairOutcome.Intact), result.Reason);
+        Assert.That(result.Reason, Does.StartWith($"{map.Fragments.Count} complete"));
         // One 4 KiB window for the header, one per fragment (its moof and mdat headers, or its
-        // Cluster header), one for the index, one for the last bytes (no zero tail).
-        Assert.That(bytesRead, Is.LessThanOrEqualTo((fragments + 3) * 4096L), $"read {bytesRead} of {result.OldLength} bytes");
+        // Cluster header), one for the last bytes (no zero tail), one for the trailer looked for.
+        Assert.That(bytesRead, Is.LessThanOrEqualTo((map.Fragments.Count + 3) * 4096L), $"read {bytesRead} of {result.OldLength} bytes");
         Assert.That(bytesRead, Is.LessThan(result.OldLength / 4));
     }
 

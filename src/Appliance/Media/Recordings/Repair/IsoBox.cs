@@ -20,7 +20,8 @@ internal enum HeaderStatus
 /// </summary>
 internal readonly record struct IsoBox(long Start, uint Type, int HeaderLength, long Size)
 {
-    public const uint Ftyp = 0x66747970, Moov = 0x6D6F6F76, Moof = 0x6D6F6F66, Mdat = 0x6D646174, Mfhd = 0x6D666864;
+    public const uint Ftyp = 0x66747970, Moov = 0x6D6F6F76, Moof = 0x6D6F6F66, Mdat = 0x6D646174, Mfhd = 0x6D666864,
+        Mfra = 0x6D667261, Mfro = 0x6D66726F, Tfra = 0x74667261;
 
     /// <summary>Size 0: the box runs to the end of the file.</summary>
     public bool ToEndOfFile => Size < 0;

@@ -8,7 +8,11 @@ namespace Appliance.Media.Recordings.Repair;
 /// <param name="Fragments">Complete moof+mdat pairs, or Clusters holding at least one block, in that prefix.</param>
 /// <param name="Problem">The first torn or invalid thing, with its offset; null when there is none.</param>
 /// <param name="SizeFix">A Matroska Segment size to rewrite so that the Segment ends where the file now does.</param>
-internal sealed record TailScan(bool HeaderComplete, long Keep, int Fragments, string? Problem, SizeFieldFix? SizeFix = null);
+internal sealed record TailScan(bool HeaderComplete, long Keep, int Fragments, string? Problem, SizeFieldFix? SizeFix = null)
+{
+    /// <summary>Set when the muxer's clean-close signature answered without walking the fragments: what it was.</summary>
+    public string? CleanClose { get; init; }
+}
 
 /// <summary>
 /// An EBML size field to overwrite in place: same width, new value (RFC 8794 §4: the width is in the

@@ -6,9 +6,10 @@ namespace Appliance.Media.Recordings.Repair;
 /// <summary>
 /// Repairs a recording whose last fragment was torn when FFmpeg (or the whole box) died: cuts the
 /// file after its last complete fragment (MP4 moof+mdat) or cluster (Matroska), so it plays to that
-/// point with no decoder errors. A file that is already whole is left byte-identical, and costs
-/// only reading its box/element headers. The container is recognised from the first bytes, not the
-/// file name.
+/// point with no decoder errors. A file that is already whole is left byte-identical: one the muxer
+/// closed cleanly costs a few reads at its two ends; one it did not (killed, so no trailer) costs
+/// reading its box/element headers, one per fragment. The container is recognised from the first
+/// bytes, not the file name.
 /// <para>
 /// Contract: a malformed file never throws, it gives an outcome (<see cref="RepairOutcome"/>).
 /// Real I/O failures propagate: <see cref="FileNotFoundException"/> or
@@ -17,7 +18,8 @@ namespace Appliance.Media.Recordings.Repair;
 /// </para>
 /// <para>
 /// Limits: a fragment is judged by its headers (sizes that fit, a zero-filled tail), not by
-/// decoding it; non-zero garbage inside the last mdat whose size is right cannot be seen.
+/// decoding it; non-zero garbage inside the last mdat whose size is right cannot be seen, and a
+/// cleanly closed file is trusted from its ends (blocks lost in its middle are not looked for).
 /// </para>
 /// </summary>
 public static class TornTailRepair
@@ -83,7 +85,11 @@ public static class TornTailRepair
 
         long zeroRead = 0;
         var dataEnd = ZeroTail.DataEnd(handle, length, ref zeroRead);
-        var scan = container == RecordingContainer.Mp4 ? Mp4TailScanner.Scan(reader, dataEnd) : MatroskaTailScanner.Scan(reader, dataEnd);
+        // A file the muxer closed cleanly (and with no zero tail) is recognised from its ends; only
+        // the others (killed, cut short, extended) are walked fragment by fragment.
+        var scan = container == RecordingContainer.Mp4
+            ? (dataEnd == length ? Mp4CleanClose.TryScan(reader) : null) ?? Mp4TailScanner.Scan(reader, dataEnd)
+            : (dataEnd == length ? MatroskaCleanClose.TryScan(reader) : null) ?? MatroskaTailScanner.Scan(reader, dataEnd);
         bytesRead = reader.BytesRead + zeroRead;
 
         if (!scan.HeaderComplete)
@@ -93,7 +99,7 @@ public static class TornTailRepair
         var outcome = scan.Fragments == 0 ? RepairOutcome.NoFragments : needsWrite ? RepairOutcome.Trimmed : RepairOutcome.Intact;
         var reason = (outcome, needsWrite) switch
         {
-            (RepairOutcome.Intact, _) => $"{scan.Fragments} complete {Unit(container)}, nothing torn",
+            (RepairOutcome.Intact, _) => scan.CleanClose ?? $"{scan.Fragments} complete {Unit(container)}, nothing torn",
             (RepairOutcome.NoFragments, false) => $"the header is complete but there is no {Unit(container)[..^1]}",
             (RepairOutcome.NoFragments, true) => $"{scan.Problem}; no complete {Unit(container)[..^1]}, cut to the header",
             _ => $"{scan.Problem}; kept {scan.Fragments} complete {Unit(container)}" + (scan.SizeFix is null ? "" : ", Segment size rewritten"),
