@@ -6,6 +6,7 @@ using Appliance.Health;
 using Appliance.MediaAccess;
 using Appliance.Media.Process;
 using Appliance.Media.Recordings;
+using Appliance.Media.Recordings.Repair;
 using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
 using Appliance.Rpc;
@@ -214,6 +215,19 @@ public sealed class ApplianceHost : IAsyncDisposable
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
         FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
+        // What a crash or a power cut left: files written before this start (their FFmpeg children were
+        // reaped above) are cut back to their last whole fragment, off the start-up path.
+        var recoveryCutoff = DateTime.UtcNow;
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(async () =>
+        {
+            try
+            {
+                var results = await new RecordingRecovery(loggers.CreateLogger<RecordingRecovery>())
+                    .RunAsync(config.Current.Recording.Path, recoveryCutoff, recorder.IsBeingWritten, app.Lifetime.ApplicationStopping);
+                recorder.Counters.CountTornTails(results.Count(r => r.Changed));
+            }
+            catch (OperationCanceledException) { } // stopping: the next start finishes the pass
+        }));
         app.Lifetime.ApplicationStarted.Register(storage.Start);
         app.Lifetime.ApplicationStopping.Register(retention.Dispose);
         app.Lifetime.ApplicationStopping.Register(storage.Dispose);

@@ -404,11 +404,18 @@ public sealed class Recorder : Storage.IActiveFiles
     {
         if (session.Process is { HasExited: false }) return; // left behind in uninterruptible I/O: it may still write
         if (session.LastFile is not { } file) return;
-        var result = TornTailRepair.Repair(Path.Combine(session.Directory, file));
-        if (result.Outcome != TornTailOutcome.Trimmed) return;
+        RepairResult result;
+        try { result = TornTailRepair.Repair(Path.Combine(session.Directory, file)); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log.LogError("Recording {Session}: could not check {File} for a torn tail: {Error}", session.SessionId, file, ex.Message);
+            return;
+        }
+        if (RecordingRecovery.RemoveIfEmpty(result, log)) return; // killed within a segment's first fragment: only a header
+        if (!result.Changed) return;
         Counters.CountTornTail();
         log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",
-            session.SessionId, file, result.OriginalLength - result.NewLength);
+            session.SessionId, file, result.BytesCut);
     }
 
     private void PublishProgress(RecordingSession session)
@@ -425,8 +432,9 @@ public sealed class Recorder : Storage.IActiveFiles
     private void NoteEnd(RecordingSession session, RecordingEndReason reason, string? error)
     {
         session.RefreshFiles();
-        if (session.LastFile is not { } file) return;
         if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(session.Directory, session.Files);
+        // The newest file that is still there: one that held no frame was removed by CloseWhole.
+        if (session.Files.LastOrDefault(f => File.Exists(Path.Combine(session.Directory, f))) is not { } file) return;
         ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow));
     }
 
