@@ -100,7 +100,8 @@ public sealed class RetentionSweeper : IDisposable
     /// <summary>
     /// Deletes the oldest finished files on the recordings file system until at least
     /// <paramref name="bytesNeeded"/> bytes are available there (for a recording that is filling
-    /// the disk). <see cref="CleanupResult.Satisfied"/> is false when that could not be reached.
+    /// the disk, or one about to start). <see cref="CleanupResult.Satisfied"/> is false when that
+    /// could not be reached; then nothing is deleted at all.
     /// </summary>
     public async Task<CleanupResult> FreeSpaceAsync(long bytesNeeded, CancellationToken cancellation = default)
     {
@@ -110,7 +111,14 @@ public sealed class RetentionSweeper : IDisposable
             var candidates = FinishedOldestFirst(out _);
             var deleted = new List<StoredFile>();
             var reason = $"making room for {bytesNeeded} bytes";
-            var (n, ok) = FreeUpTo(_catalog.DirectoryOf(MediaKind.Recording), bytesNeeded, candidates, deleted, reason);
+            var dir = _catalog.DirectoryOf(MediaKind.Recording);
+            // All or nothing. When even every finished file there would not free enough (the card is
+            // full of something else), the recording is refused or stopped all the same: deleting
+            // would only lose recordings for nothing, and every start_recording a client retried on
+            // such a card would delete more of them (the fault matrix's disk-full test found that).
+            if (!CouldFree(dir, bytesNeeded, candidates))
+                return new CleanupResult(0, 0, [], false, $"No files deleted ({reason}): not enough space could be freed even by deleting every finished file");
+            var (n, ok) = FreeUpTo(dir, bytesNeeded, candidates, deleted, reason);
             return Result(deleted, ok, n > 0 ? [$"{n} {reason}"] : [], reason);
         }
         finally
@@ -146,6 +154,15 @@ public sealed class RetentionSweeper : IDisposable
             node = next;
         }
         return count;
+    }
+
+    /// <summary>Whether deleting every candidate on <paramref name="dir"/>'s file system would make <paramref name="wanted"/> bytes available there.</summary>
+    private static bool CouldFree(string dir, long wanted, LinkedList<StoredFile> candidates)
+    {
+        var available = DiskSpace.Of(dir).Available;
+        if (available >= wanted) return true;
+        var device = FileStat.Of(Path.Join(dir, ".")).Device;
+        return available + candidates.Where(f => f.Stat.Device == device).Sum(f => f.Stat.AllocatedBytes) >= wanted;
     }
 
     /// <summary>Deletes the oldest candidates on <paramref name="dir"/>'s file system until <paramref name="wanted"/> bytes are available.</summary>
