@@ -358,6 +358,10 @@ public sealed class Recorder : Storage.IActiveFiles
     {
         var backoff = TimeSpan.FromSeconds(1);
         session.Process?.Dispose();
+        // Segment names have a one-second resolution: a new FFmpeg in the second the failed one
+        // started its segment would write over that file. So the first attempt waits for the next second.
+        try { await Task.Delay(TimeSpan.FromMilliseconds(1100 - DateTime.UtcNow.Millisecond), session.Stopping.Token); }
+        catch (OperationCanceledException) { return false; }
         while (!session.StopRequested)
         {
             var c = config.Current;
@@ -403,6 +407,7 @@ public sealed class Recorder : Storage.IActiveFiles
     private void CloseWhole(RecordingSession session)
     {
         if (session.Process is { HasExited: false }) return; // left behind in uninterruptible I/O: it may still write
+        session.RefreshFiles(); // a segment may have rotated in since the watcher's last look
         if (session.LastFile is not { } file) return;
         RepairResult result;
         try { result = TornTailRepair.Repair(Path.Combine(session.Directory, file)); }
@@ -411,7 +416,11 @@ public sealed class Recorder : Storage.IActiveFiles
             log.LogError("Recording {Session}: could not check {File} for a torn tail: {Error}", session.SessionId, file, ex.Message);
             return;
         }
-        if (RecordingRecovery.RemoveIfEmpty(result, log)) return; // killed within a segment's first fragment: only a header
+        if (RecordingRecovery.RemoveIfEmpty(result, log))
+        {
+            session.Forget(file); // killed within a segment's first fragment: it held only a header
+            return;
+        }
         if (!result.Changed) return;
         Counters.CountTornTail();
         log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",

@@ -99,6 +99,16 @@ public sealed class RecordingSession
         }
     }
 
+    /// <summary>Drops a segment that was removed (it held no frame): it is no longer one of the recording's files.</summary>
+    internal void Forget(string name)
+    {
+        lock (_gate)
+        {
+            _files.Remove(name);
+            _preexisting.Add(name); // never picked up again, should the name come back
+        }
+    }
+
     private readonly HashSet<string> _preexisting = new(StringComparer.Ordinal);
 
     internal void RememberExisting()
