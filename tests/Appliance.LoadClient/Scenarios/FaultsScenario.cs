@@ -272,15 +272,21 @@ public sealed partial class FaultsScenario : IScenario
         var readyAt = Stopwatch.GetTimestamp();
         var goneAt = recorderGone ?? await gone;
         var aliveAtRestart = goneAt > relaunchAt;
+        // The restarted service logs "Stopping … left running by a previous run" just before its SIGTERM: from
+        // then on FFmpeg takes no more frames (it finishes the file and tears the RTSP session down), so that is
+        // where the video should end. Without the line: when FFmpeg was gone.
+        var stoppedAt = service.LineSeen("left running by a previous run", relaunchAt);
+        var end = aliveAtRestart && stoppedAt is { } st && st < goneAt ? st : goneAt;
         await WaitConfiguredAsync(standIn, ct);
-        var sample = await MeasureAsync(rec, goneAt, goneAt, null, rec.NewFiles(service.Config.RecordingsPath), service.Config.RecordingsPath, ct);
+        var sample = await MeasureAsync(rec, end, end, null, rec.NewFiles(service.Config.RecordingsPath), service.Config.RecordingsPath, ct);
         return sample with
         {
             NoticeMs = Stopwatch.GetElapsedTime(relaunchAt, readyAt).TotalMilliseconds,
             Status = "READY",
             Reason = "",
             SecondMs = Stopwatch.GetElapsedTime(fault, goneAt).TotalMilliseconds,
-            Extra = Join(sample.Extra, $"kill → FFmpeg gone {Report.Ms(Stopwatch.GetElapsedTime(fault, goneAt))} ({(aliveAtRestart ? $"stopped by the restarted service, {Report.Ms(Stopwatch.GetElapsedTime(relaunchAt, goneAt))} after its spawn" : "it died before the restart")}); spawn → READY {Report.Ms(spawnToReady)}; lost counted up to FFmpeg's end"),
+            Extra = Join(sample.Extra, $"kill → FFmpeg gone {Report.Ms(Stopwatch.GetElapsedTime(fault, goneAt))} ({(aliveAtRestart ? $"stopped by the restarted service, {Report.Ms(Stopwatch.GetElapsedTime(relaunchAt, goneAt))} after its spawn" : "it died before the restart")}); spawn → READY {Report.Ms(spawnToReady)}; " +
+                (end == goneAt ? "lost counted up to FFmpeg's end" : $"lost counted up to the service's \"Stopping … left running\" line, {Report.Ms(Stopwatch.GetElapsedTime(end, goneAt))} before FFmpeg was gone")),
         };
     }
 
@@ -591,6 +597,8 @@ public sealed partial class FaultsScenario : IScenario
     {
         var steps = await rec.StopWatchingAsync(fault);
         var (zero, used) = await MediaZeroAsync(Path.Combine(directory, rec.FirstFile), steps, ct);
+        // How the fragments landed: the longest wait between two (a stream that froze) and the last one before the fault.
+        var gaps = steps.Zip(steps.Skip(1), (x, y) => Stopwatch.GetElapsedTime(x.At, y.At).TotalSeconds).ToList();
         var anchored = zero is not null;
         var expected = Stopwatch.GetElapsedTime(zero ?? rec.FirstFileAt, end).TotalSeconds;
         var probes = new List<Probe>();
@@ -606,6 +614,8 @@ public sealed partial class FaultsScenario : IScenario
         {
             StartLagMs = zero is { } z ? Stopwatch.GetElapsedTime(z, rec.FirstFileAt).TotalMilliseconds : double.NaN,
             AnchorSteps = used,
+            MaxStepGap = gaps.DefaultIfEmpty(double.NaN).Max(),
+            LastStepAgo = steps.Count > 0 ? Stopwatch.GetElapsedTime(steps[^1].At, fault).TotalSeconds : double.NaN,
         };
     }
 
@@ -684,6 +694,10 @@ public sealed partial class FaultsScenario : IScenario
         public double StartLagMs { get; init; } = double.NaN;
         /// <summary>Fragments whose landing gave media time zero.</summary>
         public int AnchorSteps { get; init; }
+        /// <summary>The longest time between two size steps of the file (0.5 s = one GOP when the stream flows evenly).</summary>
+        public double MaxStepGap { get; init; } = double.NaN;
+        /// <summary>Seconds from the last size step before the fault to the fault.</summary>
+        public double LastStepAgo { get; init; } = double.NaN;
     }
 
     /// <summary>Decoded duration: frames ffprobe decoded at the cameras' 30 fps (every virtual camera is constant 30 fps;
@@ -743,7 +757,7 @@ public sealed partial class FaultsScenario : IScenario
             {
                 var s = await run(i);
                 list.Add(s);
-                Console.Error.WriteLine($"    {i + 1}: {s.Status} {s.Reason} after {Report.Ms(s.NoticeMs ?? double.NaN)}; lost {s.Lost:0.000} s (expected {s.Expected:0.000}, decoded {s.Decoded:0.000} = {s.Frames} frames in {s.Files} file(s), container {s.Container:0.000}; media zero {s.StartLagMs:0} ms before the file appeared, from {s.AnchorSteps} fragments); error lines in {s.ErrorFiles} file(s){(s.Extra.Length > 0 ? "; " + s.Extra : "")} [{Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s]");
+                Console.Error.WriteLine($"    {i + 1}: {s.Status} {s.Reason} after {Report.Ms(s.NoticeMs ?? double.NaN)}; lost {s.Lost:0.000} s (expected {s.Expected:0.000}, decoded {s.Decoded:0.000} = {s.Frames} frames in {s.Files} file(s), container {s.Container:0.000}; media zero {s.StartLagMs:0} ms before the file appeared, from {s.AnchorSteps} fragments; longest gap between fragments {s.MaxStepGap:0.00} s, last one {s.LastStepAgo:0.00} s before the fault); error lines in {s.ErrorFiles} file(s){(s.Extra.Length > 0 ? "; " + s.Extra : "")} [{Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s]");
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -781,7 +795,8 @@ public sealed partial class FaultsScenario : IScenario
             report.Add(Name, $"{fault}: video lost (expected − decoded), median / max", $"{Seconds(Median(lost))} / {Seconds(lost.Max())}");
             report.Add(Name, $"{fault}: files with ffprobe error lines", $"{samples.Sum(s => s.ErrorFiles)} of {samples.Sum(s => s.Files)}" + (samples.FirstOrDefault(s => s.FirstError is not null)?.FirstError is { } e ? $"; first: {e}" : ""));
             report.Add(Name, $"{fault}: each sample", string.Join("; ", samples.Select(s =>
-                $"{(s.NoticeMs is { } ms ? Report.Ms(ms) : "-")}, lost {Seconds(s.Lost)} ({s.Frames} frames = {s.Decoded:0.00} s of {s.Expected:0.00} s)" + (s.Extra.Length > 0 ? $", {s.Extra}" : ""))));
+                $"{(s.NoticeMs is { } ms ? Report.Ms(ms) : "-")}, lost {Seconds(s.Lost)} ({s.Frames} frames = {s.Decoded:0.00} s of {s.Expected:0.00} s; fragments landed up to {s.MaxStepGap:0.00} s apart, the last {s.LastStepAgo:0.00} s before the end)"
+                + (s.Extra.Length > 0 ? $", {s.Extra}" : ""))));
         }
     }
 
@@ -869,11 +884,18 @@ public sealed partial class FaultsScenario : IScenario
         public RpcClient Client => _client ?? throw new InvalidOperationException("not connected");
         public NoteLog Notes { get; } = new();
 
+        private readonly ConcurrentQueue<(long At, string Line)> _lines = new();
+
         private void OnLine(string line)
         {
-            if ((line.Contains(" warn: ", StringComparison.Ordinal) || line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal)) && problems.Count < 500)
-                problems.Enqueue(line);
+            if (!line.Contains(" warn: ", StringComparison.Ordinal) && !line.Contains(" fail: ", StringComparison.Ordinal) && !line.Contains(" crit: ", StringComparison.Ordinal)) return;
+            if (problems.Count < 500) problems.Enqueue(line);
+            if (_lines.Count < 500) _lines.Enqueue((Stopwatch.GetTimestamp(), line));
         }
+
+        /// <summary>When the first warning (or worse) containing <paramref name="text"/> arrived since <paramref name="since"/>.</summary>
+        public long? LineSeen(string text, long since) =>
+            _lines.Where(l => l.At >= since && l.Line.Contains(text, StringComparison.Ordinal)).Select(l => (long?)l.At).FirstOrDefault();
 
         /// <summary>Starts the binary, waits for READY=1, connects, authenticates and subscribes; returns spawn → READY.</summary>
         public async Task<TimeSpan> LaunchAsync(CancellationToken ct)
