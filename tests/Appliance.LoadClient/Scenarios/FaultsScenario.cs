@@ -52,6 +52,7 @@ public sealed partial class FaultsScenario : IScenario
     private readonly List<(string Fault, List<FaultSample> Samples)> _results = [];
     private readonly Dictionary<string, string> _phantomReaders = new(StringComparer.Ordinal);
     private readonly Random _random = new(7);
+    private readonly List<string> _repairs = [];
     private readonly ConcurrentQueue<string> _serviceProblems = new();
     private long _anchorTimestamp;
     private double _anchorUnixSeconds;
@@ -65,6 +66,7 @@ public sealed partial class FaultsScenario : IScenario
         _results.Clear();
         _phantomReaders.Clear();
         _serviceProblems.Clear();
+        _repairs.Clear();
         _anchorTimestamp = Stopwatch.GetTimestamp();
         _anchorUnixSeconds = (DateTime.UtcNow - DateTime.UnixEpoch).TotalSeconds;
         foreach (var tool in new[] { "ffmpeg", "ffprobe" })
@@ -82,6 +84,8 @@ public sealed partial class FaultsScenario : IScenario
         {
             // Whatever was measured is reported, also when a later instance could not start.
             ReportResults(report);
+            if (_repairs.Count > 0)
+                report.Observe(Name, $"the stand-in lost count of a recording's reader {_repairs.Count} time(s) ({string.Join(", ", _repairs)}): a reader was added by hand (SimulateReader) until the recording ended; see the media scenario");
             // The same line for every sample: ids, pids, names and times made alike, then counted.
             foreach (var group in _serviceProblems.Select(Normalize).GroupBy(l => l).Take(15))
                 report.Observe(Name, $"service log ×{group.Count()}: `{group.Key}`");
@@ -1050,6 +1054,7 @@ public sealed partial class FaultsScenario : IScenario
         catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or ArgumentException) { return; }
         if (status.Phase != OnDemandPhase.Closing || _phantomReaders.ContainsKey(device)) return;
         _phantomReaders[device] = standIn.SimulateReader(device);
+        _repairs.Add(device);
         Console.Error.WriteLine($"    (stand-in lost count of the reader on {device}: one added by hand, see MediaScenario.RepairLostReaderAsync)");
     }
 
