@@ -2,24 +2,26 @@ using System.Globalization;
 
 namespace Appliance.LoadClient;
 
-/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile] [--duration-seconds N].</summary>
-public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20)
+/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile,faults] [--duration-seconds N].</summary>
+public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20, int FaultSamples = 3)
 {
-    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile"];
+    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile", "faults"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
-                   [--scenarios all|startup,ping,idle,media,events,hostile] [--duration-seconds N] [--connections N]
-                   [--record-seconds N]
+                   [--scenarios all|startup,ping,idle,media,events,hostile,faults] [--duration-seconds N] [--connections N]
+                   [--record-seconds N] [--fault-samples N]
           --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
-          --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile (default: all)
+          --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile, faults (default: all)
           --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
           --connections N       idle connections to hold in the idle scenario, 1..10000 (default: 1000)
           --record-seconds N    media: how long the 4 cameras record at once, 5..600 (default: 20)
+          --fault-samples N     faults: samples of each fault, 1..10 (default: 3)
         The client writes a temporary config, starts the binary on a free 127.0.0.1 port, and kills
         it when done. The media scenario also runs the MediaMTX stand-in in-process (API + GStreamer
-        RTSP relay on 127.0.0.1; needs ffmpeg, ffprobe, python3-gst-1.0). The report (Markdown) goes
-        to stdout, progress to stderr.
+        RTSP relay on 127.0.0.1; needs ffmpeg, ffprobe, python3-gst-1.0), and so does the faults
+        scenario (its disk-full case needs root for a tmpfs, its fsync count strace). The report
+        (Markdown) goes to stdout, progress to stderr.
         """;
 
     public static Options? Parse(string[] args, out string? problem)
@@ -30,6 +32,7 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var duration = 10;
         var connections = 1000;
         var recordSeconds = 20;
+        var faultSamples = 3;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -63,6 +66,11 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out recordSeconds) || recordSeconds is < 5 or > 600)
                     { problem = "--record-seconds needs a whole number from 5 to 600"; return null; }
                     break;
+                case "--fault-samples":
+                    i++;
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out faultSamples) || faultSamples is < 1 or > 10)
+                    { problem = "--fault-samples needs a whole number from 1 to 10"; return null; }
+                    break;
                 case "--help" or "-h":
                     problem = "";
                     return null;
@@ -75,6 +83,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var full = Path.GetFullPath(binary);
         if (!File.Exists(full)) { problem = $"binary {full} not found (publish it first: dotnet publish src/Appliance/Appliance.csproj -c Release -r linux-x64 -o artifacts/publish/linux-x64)"; return null; }
         // Keep the canonical order whatever order the user typed.
-        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds);
+        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds, faultSamples);
     }
 }

@@ -12,7 +12,7 @@ if (options is null)
     return problem is { Length: > 0 } ? 2 : 0;
 }
 
-IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario()];
+IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario(), new FaultsScenario()];
 var scenarios = all.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
 
 // Everything is bounded: a hard ceiling on the whole run, and Ctrl+C cancels (services are killed in finally blocks).
@@ -70,6 +70,7 @@ try
     - Media scenario: MediaMTX stand-in in-process (API + GStreamer RTSP relay), 4 virtual cameras 1280x720@30 testsrc2, ffmpeg.max_concurrent 8, logging info (parsed for the service-side snapshot times); {options.RecordSeconds} s with all 4 recording
     - Hostile scenario: server defaults (max_batch 32, 16 KiB before authentication, auth_timeout 10 s); {HostileScenario.AttackRounds} rounds of {HostileScenario.AttackConnections} unauthenticated 1 MiB frames; {HostileScenario.Pipelined} pipelined pings
     - Events scenario: 1, 50 and 500 connections subscribed to button.pressed; {EventsScenario.Presses} press_button calls {EventsScenario.Spacing.TotalMilliseconds:0} ms apart per tier (after {EventsScenario.WarmUpPresses} warm-up presses), first without and then with the subscriptions
+    - Faults scenario: {options.FaultSamples} sample(s) per fault; the same stand-in and virtual cameras as media; each recording runs 3–3.5 s before its fault; the service as in media but at logging warning, [ffmpeg] stall_timeout 10 s (3 s for one fault), restart_on_failure only for the media-server fault, a 16 MiB tmpfs and storage.min_free_mb 4 for the disk-full fault (root only); power cut and crash restart the service on the same files; then one 60 s recording with fsync_interval 5 under strace
     - Client and service run on the same machine and share its cores; each client has one request outstanding
     - Total run time: {total.Elapsed.TotalSeconds:0} s
     """;

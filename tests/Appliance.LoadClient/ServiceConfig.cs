@@ -16,11 +16,15 @@ public sealed class ServiceConfig : IDisposable
 {
     private readonly string _extraToml;
     private readonly string _logLevel;
+    private readonly string _recordingToml;
+    private readonly string _storageToml;
 
-    private ServiceConfig(string binary, string directory, int port, int maxConnections, string extraToml, string logLevel)
+    private ServiceConfig(string binary, string directory, int port, int maxConnections, string extraToml, string logLevel, string recordingToml, string storageToml)
     {
         _extraToml = extraToml;
         _logLevel = logLevel;
+        _recordingToml = recordingToml;
+        _storageToml = storageToml;
         MaxConnections = maxConnections;
         Binary = binary;
         Directory = directory;
@@ -43,10 +47,13 @@ public sealed class ServiceConfig : IDisposable
     /// <param name="maxConnections">server.max_connections: at least 2000, room for the idle scenario plus probes.</param>
     /// <param name="extraToml">Appended after the standard config: new tables only (e.g. [mediamtx], [[camera.virtual]]).</param>
     /// <param name="logLevel">logging.level ("warning" unless a scenario reads the service's info lines).</param>
-    public static async Task<ServiceConfig> CreateAsync(string binary, CancellationToken cancellation, int maxConnections = 2000, string extraToml = "", string logLevel = "warning")
+    /// <param name="recordingToml">Extra keys inside [recording] (e.g. "fsync_interval = 5"): TOML cannot reopen a table in extraToml.</param>
+    /// <param name="storageToml">Extra keys inside [storage] (e.g. "min_free_mb = 4").</param>
+    public static async Task<ServiceConfig> CreateAsync(string binary, CancellationToken cancellation, int maxConnections = 2000, string extraToml = "", string logLevel = "warning",
+        string recordingToml = "", string storageToml = "")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("appliance-bench-").FullName;
-        var config = new ServiceConfig(binary, directory, FreeLoopbackPort(), Math.Max(2000, maxConnections), extraToml, logLevel);
+        var config = new ServiceConfig(binary, directory, FreeLoopbackPort(), Math.Max(2000, maxConnections), extraToml, logLevel, recordingToml, storageToml);
         try
         {
             config.Write();
@@ -86,12 +93,14 @@ public sealed class ServiceConfig : IDisposable
 
             [recording]
             path = {Quote(System.IO.Path.Combine(Directory, "recordings"))}
+            {_recordingToml}
 
             [snapshots]
             path = {Quote(System.IO.Path.Combine(Directory, "snapshots"))}
 
             [storage]
             state_dir = {Quote(System.IO.Path.Combine(Directory, "state"))}
+            {_storageToml}
 
             [logging]
             level = {Quote(_logLevel)}
