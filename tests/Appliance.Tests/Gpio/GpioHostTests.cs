@@ -86,6 +86,7 @@ public class GpioHostTests
         using (var stop = await admin.CallAsync("press_button", """{"press":"long"}"""))
             Assert.That(Result(stop).GetProperty("action").GetString(), Is.EqualTo("stop_recording"));
         Assert.That(_f.Host.Host.Recorder.Active("virtual0"), Is.Null);
+        await _f.Host.Host.Events.FlushAsync(); // the LED follows the STOPPED event, delivered by the hub's own loop
         Assert.That(await GpioDetail(admin), Does.Contain("recording LED off"));
     }
 
