@@ -22,8 +22,6 @@ namespace Appliance.Testing.MediaMtx;
 /// </summary>
 public sealed class MediaMtxStandIn : IAsyncDisposable
 {
-    private static readonly TimeSpan RelayStartTimeout = TimeSpan.FromSeconds(15);
-
     private readonly ServerCore _core;
     private readonly ApiHost _api;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -171,7 +169,7 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
         RtspRelay? relay = null;
         if (Options.UseRelay)
         {
-            relay = await RtspRelay.StartAsync(RtspPort, OnRelayEvent, RelayStartTimeout, Options.AuthHttpAddress);
+            relay = await RtspRelay.StartAsync(RtspPort, OnRelayEvent, Options.RelayStartTimeout, Options.AuthHttpAddress);
             RtspPort = relay.Port;
         }
         else if (RtspPort == 0)

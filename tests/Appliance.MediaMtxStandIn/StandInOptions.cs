@@ -32,6 +32,10 @@ public sealed record StandInOptions
     /// readers on rtsp://127.0.0.1:RtspPort/PATH drive readiness, readers, bytes and runOnDemand.</summary>
     public bool UseRelay { get; init; }
 
+    /// <summary>How long the relay may take to start listening (Python importing GStreamer). Under
+    /// emulation (the VM tests' TCG guest on a busy host) that alone can take tens of seconds.</summary>
+    public TimeSpan RelayStartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Path configurations present at start and after each restart, as a mediamtx.yml
     /// "paths:" section would give them: name to PathConf JSON (e.g. "{}" or "{\"record\":true}").</summary>
     public IReadOnlyDictionary<string, string> InitialPaths { get; init; } = new Dictionary<string, string>();

@@ -120,12 +120,15 @@ class Path:
 
     def on_rec_prepared(self, media):
         with self.lock:
-            self.publishing += 1
             self.publisher_id = str(uuid.uuid4())
             self.received = self.sent = 0
             self.reported = (0, 0)
+            # Told before any reader can see it (as MediaMTX's path is ready before it takes a
+            # reader): a woken reader's "reader_added" must not reach the parent first, which
+            # would count it and then drop it with the new publisher's empty stream.
+            emit("publisher_up", path=self.name, id=self.publisher_id)
+            self.publishing += 1
             self.publisher_ready.notify_all()
-        emit("publisher_up", path=self.name, id=self.publisher_id)
 
     def on_rec_unprepared(self, media):
         with self.lock:

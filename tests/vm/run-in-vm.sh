@@ -13,7 +13,7 @@
 # env: APPLIANCE_VM_CACHE  cache dir (default ~/.cache/appliance-vm)
 #      VIVID_PARAMS        vivid module parameters (default: two capture devices, the second with
 #                          a metadata capture node beside it, as a UVC webcam has)
-#      VM_TIMEOUT          seconds before the VM is killed (default 900)
+#      VM_TIMEOUT          seconds before the VM is killed (default 1800)
 set -euo pipefail
 REPO=$(realpath "$1"); shift
 COMMAND="$*"
@@ -78,7 +78,7 @@ chmod +x "$STAGE/init"
 
 # 3. Boot. The guest writes its command's exit code into the shared repo.
 mkdir -p "$REPO/artifacts/vm"; rm -f "$REPO/artifacts/vm/exit-code" "$REPO/artifacts/vm/measurements.txt"
-timeout "${VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -smp 2 -m 2048 -nic none -nographic -no-reboot \
+timeout "${VM_TIMEOUT:-1800}" qemu-system-x86_64 -accel tcg -smp 2 -m 2048 -nic none -nographic -no-reboot \
   -kernel "kernel-$KVER/boot/vmlinuz-$KVER" -initrd initrd.gz -append "console=ttyS0 quiet panic=-1" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs local,path="$REPO",mount_tag=repo,security_model=none,multidevs=remap || true

@@ -32,7 +32,11 @@ public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras
             RunOnDemand = PublisherCommand.CommandLine(camera, c, client.Credentials.Publish),
             RunOnDemandRestart = true,
             RunOnDemandStartTimeout = $"{Math.Ceiling(c.Mediamtx.StreamReadinessTimeout)}s",
-            RunOnDemandCloseAfter = "10s",
+            // A publisher waits for its readers at least as long as they wait for it. A reader turned
+            // away while the publisher started (the recorder's FFmpeg gives up a held DESCRIBE after its
+            // 5 s socket timeout) comes back with a new FFmpeg; where starting FFmpeg takes longer than
+            // MediaMTX's 10 s default, the publisher it started was closed before it came back.
+            RunOnDemandCloseAfter = $"{Math.Max(10, Math.Ceiling(c.Mediamtx.StreamReadinessTimeout))}s",
         };
     }
 

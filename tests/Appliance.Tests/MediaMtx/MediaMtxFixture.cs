@@ -19,10 +19,18 @@ public sealed class MediaMtxFixture : IAsyncDisposable
 
     /// <param name="authHook">MediaMTX with authMethod: http against the service's auth hook: the stand-in
     /// asks the hook (on a free port picked here) before every API call and every RTSP read/publish.</param>
+    /// <param name="realCameras">The host's own /dev and V4L2 probe instead of the virtual test-pattern
+    /// camera (the VM's vivid devices); <paramref name="cameraNodes"/> is then unused.</param>
     public static async Task<MediaMtxFixture> StartAsync(StandInOptions? options = null, string mediaMtxExtra = "", string extraToml = "",
         bool standInRunning = true, Action<TestDirectory>? prepare = null, string storageExtra = "", string recordingExtra = "", bool authHook = false,
-        params string[] cameraNodes)
+        bool realCameras = false, params string[] cameraNodes)
     {
+        const string virtualCamera = """
+            [[camera.virtual]]
+            name = "Demo"
+            resolution = "320x240"
+            fps = 15
+            """;
         var hookPort = authHook ? FreePort() : 0;
         options ??= new StandInOptions();
         if (authHook) options = options with { AuthHttpAddress = $"http://127.0.0.1:{hookPort}{Appliance.MediaAccess.MediaAuthHook.Path}" };
@@ -41,12 +49,9 @@ public sealed class MediaMtxFixture : IAsyncDisposable
             backoff_base_multiplier = 1.5
             {mediaMtxExtra}
 
-            [[camera.virtual]]
-            name = "Demo"
-            resolution = "320x240"
-            fps = 15
+            {(realCameras ? "" : virtualCamera)}
             {extraToml}
-            """, probe: Cameras.FakeCameras.Probe(), prepare: dir =>
+            """, probe: realCameras ? null : Cameras.FakeCameras.Probe(), realDev: realCameras, prepare: dir =>
         {
             Directory.CreateDirectory(dir.File("dev"));
             foreach (var n in cameraNodes) File.WriteAllText(dir.File("dev/" + n), n);

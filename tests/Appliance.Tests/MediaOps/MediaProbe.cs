@@ -63,4 +63,20 @@ public static class MediaProbe
         Assert.That(p.WaitForExit(30_000), Is.True, $"ffprobe hung on {path}");
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>Decodes every frame of the file's video (ffprobe -v error -count_frames): the frames
+    /// decoded and whatever ffprobe reported as an error (empty for a clean file).</summary>
+    public static (int Frames, string Errors) Decode(string path, int timeoutMs = 120_000)
+    {
+        var psi = new ProcessStartInfo("ffprobe") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.That(p.WaitForExit(timeoutMs), Is.True, $"ffprobe decodes {path} in time");
+        Assert.That(p.ExitCode, Is.EqualTo(0), $"ffprobe cannot read {path}: {stderr.Result}");
+        var frames = int.TryParse(stdout.Result.Trim().TrimEnd(','), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        return (frames, stderr.Result.Trim());
+    }
 }

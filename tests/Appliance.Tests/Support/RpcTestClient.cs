@@ -37,23 +37,23 @@ public sealed class RpcTestClient : IAsyncDisposable
         return new RpcTestClient(socket);
     }
 
-    /// <summary>Sends a request with a fresh integer id and waits for the reply (10 s at most).</summary>
-    public async Task<JsonDocument> CallAsync(string method, string? paramsJson = null)
+    /// <summary>Sends a request with a fresh integer id and waits for the reply (10 s at most, unless told).</summary>
+    public async Task<JsonDocument> CallAsync(string method, string? paramsJson = null, double seconds = 10)
     {
         var id = Interlocked.Increment(ref _nextId);
         var message = paramsJson is null
             ? $$"""{"jsonrpc":"2.0","id":{{id}},"method":"{{method}}"}"""
             : $$"""{"jsonrpc":"2.0","id":{{id}},"method":"{{method}}","params":{{paramsJson}}}""";
-        return await SendAndWaitAsync(id.ToString(System.Globalization.CultureInfo.InvariantCulture), message);
+        return await SendAndWaitAsync(id.ToString(System.Globalization.CultureInfo.InvariantCulture), message, seconds);
     }
 
     /// <summary>Sends raw text and waits for the reply carrying <paramref name="expectId"/> (its raw JSON text).</summary>
-    public async Task<JsonDocument> SendAndWaitAsync(string expectId, string raw)
+    public async Task<JsonDocument> SendAndWaitAsync(string expectId, string raw, double seconds = 10)
     {
         var tcs = new TaskCompletionSource<JsonDocument>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[expectId] = tcs;
         await SendRawAsync(raw);
-        var done = await Task.WhenAny(tcs.Task, Task.Delay(TimeSpan.FromSeconds(10)));
+        var done = await Task.WhenAny(tcs.Task, Task.Delay(TimeSpan.FromSeconds(seconds)));
         _pending.TryRemove(expectId, out _);
         if (done != tcs.Task) throw new TimeoutException($"no reply with id {expectId} to {raw[..Math.Min(raw.Length, 200)]}");
         return await tcs.Task;

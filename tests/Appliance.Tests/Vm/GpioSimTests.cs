@@ -25,10 +25,10 @@ public class GpioSimTests
     public async Task Start()
     {
         VmEnvironment.Require();
-        WarmUpGStreamer();
+        VmEnvironment.WarmUpGStreamer();
         _chip = new GpioSim("appliance-rpi4", "pinctrl-bcm2711", 58,
             new Dictionary<int, string> { [Status] = "status_led", [Recording] = "recording_led", [Activity] = "activity_led", [Button] = "snapshot_button" });
-        _f = await MediaMtxFixture.StartAsync(new StandInOptions { UseRelay = true, CommandRestartPause = TimeSpan.FromSeconds(1) },
+        _f = await MediaMtxFixture.StartAsync(new StandInOptions { UseRelay = true, CommandRestartPause = TimeSpan.FromSeconds(1), RelayStartTimeout = VmEnvironment.RelayStartTimeout },
             mediaMtxExtra: VmEnvironment.SlowPublisher, extraToml: "\n[gpio]\nenabled = true\nboard = \"rpi4\"\nbutton_long_press_ms = 1000\n" + VmEnvironment.SlowFfmpeg);
         await MediaMtxFixture.Eventually(() => _f.StandIn.GetPathConf("virtual0") is not null, "path exists", 30);
     }
@@ -38,20 +38,6 @@ public class GpioSimTests
     {
         if (_f is not null) await _f.DisposeAsync();
         _chip?.Dispose();
-    }
-
-    // The VM's HOME is a fresh tmpfs, so GStreamer rebuilds its plugin registry on the relay's first
-    // start; under TCG emulation that can take longer than the stand-in's 15 s start timeout. Build it
-    // once here, with time to spare, where the relay (a child of this process) finds it.
-    private static void WarmUpGStreamer()
-    {
-        Environment.SetEnvironmentVariable("GST_REGISTRY", "/tmp/appliance-vm-gst-registry.bin");
-        var sw = Stopwatch.StartNew();
-        using var python = Process.Start("/usr/bin/python3",
-            ["-c", "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None)"])!;
-        Assert.That(python.WaitForExit(TimeSpan.FromSeconds(180)), Is.True, "GStreamer initialises");
-        Assert.That(python.ExitCode, Is.Zero, "GStreamer initialises");
-        VmEnvironment.Record($"GStreamer registry built in {sw.Elapsed.TotalSeconds:F1} s (TCG-emulated VM)");
     }
 
     private async Task HoldAsync(int milliseconds)
@@ -83,7 +69,7 @@ public class GpioSimTests
         var pressed = await viewer.NextNotificationAsync("button_pressed", seconds: 10);
         var pressedMs = sw.Elapsed.TotalMilliseconds;
         Assert.That(pressed.ToString(), Is.EqualTo("""{"button":"snapshot","press":"short","action":"snapshot","devices":["virtual0"],"origin":"gpio","event":"button.pressed"}"""));
-        var taken = await viewer.NextNotificationAsync("snapshot_taken", seconds: 30);
+        var taken = await viewer.NextNotificationAsync("snapshot_taken", seconds: 90); // FFmpeg alone takes 20-40 s to start in the TCG guest
         Assert.That(taken.GetProperty("source").GetString(), Is.EqualTo("button"));
         var file = new FileInfo(Path.Combine(_f.Host.DataDir, "snapshots", taken.GetProperty("filename").GetString()!));
         Assert.That(file.Exists, Is.True, file.FullName);
@@ -98,12 +84,11 @@ public class GpioSimTests
         VmEnvironment.Record($"gpio-sim button: release -> button_pressed on the WebSocket in {pressedMs - 300:F0} ms (50 ms debounce; TCG-emulated VM)");
     }
 
-    // Quarantined from CI (build.ps1 vm-test skips Category VmQuarantine; run it by hand with
-    // --filter Category=VmQuarantine): on this workplace's current VM kernel (Debian 6.1.0-57) the
-    // stand-in never launches the on-demand publisher for the recorder's first reads, at the last
-    // landed commit too; the long press itself is proven by GpioHostTests and the gpio-sim line
-    // events by the short-press test. The failure message says what the stand-in and service saw.
-    [Test, Category("VmQuarantine")]
+    // The first read of the cold stream is slow here (FFmpeg takes 20-40 s to start in the TCG guest):
+    // it needs the recorder to read again when its first reader gives up just as the publisher comes
+    // up, and the publisher to wait that long for it (runOnDemandCloseAfter follows
+    // stream_readiness_timeout). The failure message says what the stand-in and service saw.
+    [Test]
     public async Task ALongPressStartsRecordingWithTheRecordingLedAndTheNextStopsIt()
     {
         await using var viewer = await _f.ConnectAsync(Role.Viewer);

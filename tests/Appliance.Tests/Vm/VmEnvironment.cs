@@ -1,4 +1,4 @@
-using Appliance.Tests.Support;
+using System.Diagnostics;
 
 namespace Appliance.Tests.Vm;
 
@@ -44,5 +44,25 @@ public static class VmEnvironment
     /// which under TCG takes far longer than on a board to deliver its first frames.</summary>
     public const string SlowPublisher = "stream_readiness_timeout = 60";
 
+    /// <summary>The stand-in's relay start bound for the VM: Python importing GStreamer alone takes
+    /// 15-30 s in the TCG guest when the host is busy (the stand-in's default is 15 s).</summary>
+    public static readonly TimeSpan RelayStartTimeout = TimeSpan.FromSeconds(120);
+
     public static void WriteSysfs(string path, string value) => File.WriteAllText(path, value);
+
+    // The VM's HOME is a fresh tmpfs, so GStreamer rebuilds its plugin registry on the relay's first
+    // start; under TCG emulation that can take longer than the stand-in's 15 s start timeout. Build it
+    // once, with time to spare, where the relay (a child of this process) finds it (later calls reuse it).
+    public static void WarmUpGStreamer()
+    {
+        const string registry = "/tmp/appliance-vm-gst-registry.bin";
+        Environment.SetEnvironmentVariable("GST_REGISTRY", registry);
+        if (File.Exists(registry)) return;
+        var sw = Stopwatch.StartNew();
+        using var python = Process.Start("/usr/bin/python3",
+            ["-c", "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; Gst.init(None)"])!;
+        Assert.That(python.WaitForExit(TimeSpan.FromSeconds(180)), Is.True, "GStreamer initialises");
+        Assert.That(python.ExitCode, Is.Zero, "GStreamer initialises");
+        Record($"GStreamer registry built in {sw.Elapsed.TotalSeconds:F1} s (TCG-emulated VM)");
+    }
 }

@@ -160,6 +160,7 @@ public sealed class Recorder : Storage.IActiveFiles
         {
             while (true)
             {
+                var wasReady = await StreamIsReadyAsync(camera, ct);
                 session.Process = await ffmpeg.StartAsync(args, job, StdoutMode.Progress, ct);
                 try
                 {
@@ -170,8 +171,10 @@ public sealed class Recorder : Storage.IActiveFiles
                 {
                     // A cold on-demand stream: the first reader can be turned away while the camera's
                     // publisher is still starting (slow boards, slow cameras). Read again until the deadline;
-                    // a stream that is up and still fails is a real failure and is not retried.
-                    if (await StreamIsReadyAsync(camera, ct)) throw;
+                    // a stream that was up when this reader started and still is up is a real failure and is
+                    // not retried. A reader that found it cold is, even if the stream is up by now: it can
+                    // give up (FFmpeg's socket timeout on the held DESCRIBE) just as the publisher comes up.
+                    if (wasReady && await StreamIsReadyAsync(camera, ct)) throw;
                     log.LogInformation("Recording of {Device}: the stream is still starting; reading again", camera.Device);
                     session.Process.Dispose();
                     session.Process = null;
