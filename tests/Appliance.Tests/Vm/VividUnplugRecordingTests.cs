@@ -235,10 +235,10 @@ public class VividUnplugRecordingTests
 
     private int DecodesCleanly(string file)
     {
-        var (frames, errors) = MediaProbe.Decode(Path.Combine(RecordingsDir, file));
-        Assert.That(errors, Is.Empty, $"ffprobe -v error -count_frames {file}");
-        Assert.That(frames, Is.GreaterThan(0), $"{file} holds video");
-        return frames;
+        var decoded = MediaProbe.Decode(Path.Combine(RecordingsDir, file));
+        Assert.That(decoded.Errors, Is.Empty, $"ffprobe -v error -count_frames {file}");
+        Assert.That(decoded.Frames, Is.GreaterThan(0), $"{file} holds video");
+        return decoded.Frames;
     }
 
     // What the stand-in and the service saw, for a failure message.
