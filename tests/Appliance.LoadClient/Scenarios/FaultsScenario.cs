@@ -25,8 +25,8 @@ namespace Appliance.LoadClient.Scenarios;
 /// status, reason, restarting); the seconds of video lost = (media time that should be in the files:
 /// from the moment the recording's first file appeared to the fault) − (what ffprobe decodes of all
 /// its files: frames counted by -count_frames / frame rate); and whether ffprobe printed any error
-/// line. Then one 60 s recording with recording.fsync_interval 5, its fsyncs counted with strace
-/// (the service counts them in RecordingSession.Sync but exposes them nowhere).
+/// line. Then one 60 s recording with recording.fsync_interval 5, its fsyncs counted and timed with
+/// strace (the service's own totals are in get_metrics.recordings).
 /// </summary>
 public sealed partial class FaultsScenario : IScenario
 {
