@@ -143,7 +143,7 @@ public sealed class FaultRig : IAsyncDisposable
     /// whole fragment: ffprobe says nothing about a tail torn within the last sample, the boxes do.</summary>
     public static void AssertClean(IEnumerable<string> paths)
     {
-        var decoded = paths.Select(MediaProbe.Decode).ToList();
+        var decoded = paths.Select(p => MediaProbe.Decode(p)).ToList();
         TestContext.Out.WriteLine(string.Join("\n", decoded));
         Assert.That(decoded, Is.Not.Empty, "there are files to check");
         Assert.Multiple(() =>

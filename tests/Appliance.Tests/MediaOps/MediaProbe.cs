@@ -34,9 +34,13 @@ public static class MediaProbe
     /// <summary>Decodes every frame of the file (<c>-count_frames</c>) and keeps what ffprobe said at
     /// <c>-v error</c>; never asserts on the content, so a test can say which file failed and how.
     /// A long recording decoded in the emulated VM needs the generous default time limit.</summary>
-    public static Decoded Decode(string path, int timeoutMs = 120_000)
+    public static Decoded Decode(string path) => Decode(path, TimeSpan.FromMinutes(2));
+
+    // Not an optional int: as a method group (files.Select(MediaProbe.Decode)) that would bind to
+    // Select's (item, index) overload and take the index for the time limit.
+    public static Decoded Decode(string path, TimeSpan timeout)
     {
-        var (code, stdout, stderr) = Probe(path, countFrames: true, timeoutMs);
+        var (code, stdout, stderr) = Probe(path, countFrames: true, (int)timeout.TotalMilliseconds);
         var errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var frames = 0;
         if (code == 0)
