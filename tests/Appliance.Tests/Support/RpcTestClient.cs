@@ -53,9 +53,12 @@ public sealed class RpcTestClient : IAsyncDisposable
         var tcs = new TaskCompletionSource<JsonDocument>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[expectId] = tcs;
         await SendRawAsync(raw);
-        var done = await Task.WhenAny(tcs.Task, Task.Delay(TimeSpan.FromSeconds(seconds)));
+        // A socket the server closes will never bring the reply: say so at once rather than at the time limit.
+        var done = await Task.WhenAny(tcs.Task, Closed.Task, Task.Delay(TimeSpan.FromSeconds(seconds)));
+        if (done == Closed.Task && !tcs.Task.IsCompleted) await Task.WhenAny(tcs.Task, Task.Delay(50)); // a reply read just before the close frame
         _pending.TryRemove(expectId, out _);
-        if (done != tcs.Task) throw new TimeoutException($"no reply with id {expectId} to {raw[..Math.Min(raw.Length, 200)]}");
+        if (!tcs.Task.IsCompleted && done == Closed.Task) throw new WebSocketException($"the socket closed before the reply with id {expectId} to {raw[..Math.Min(raw.Length, 200)]}");
+        if (!tcs.Task.IsCompleted) throw new TimeoutException($"no reply with id {expectId} to {raw[..Math.Min(raw.Length, 200)]}");
         return await tcs.Task;
     }
 
