@@ -425,7 +425,7 @@ public sealed class Recorder : Storage.IActiveFiles
             return;
         }
         if (!result.Changed) return;
-        Counters.CountTornTail();
+        Counters.CountTornTails();
         log.LogWarning("Recording {Session}: {File} cut back to its last whole fragment ({Bytes} bytes of a torn one removed)",
             session.SessionId, file, result.BytesCut);
     }

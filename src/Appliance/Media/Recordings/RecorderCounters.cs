@@ -25,9 +25,8 @@ public sealed class RecorderCounters
 
     internal void CountStart() => Interlocked.Increment(ref _started);
     internal void CountResume() => Interlocked.Increment(ref _resumed);
-    internal void CountTornTail() => Interlocked.Increment(ref _tornTails);
-    /// <summary>Torn tails the start-up recovery pass cut (what a crash or power cut left).</summary>
-    public void CountTornTails(int n) => Interlocked.Add(ref _tornTails, n);
+    /// <summary>Torn tails cut: after a failed recording, or by the start-up recovery pass (what a crash or power cut left).</summary>
+    public void CountTornTails(int n = 1) => Interlocked.Add(ref _tornTails, n);
     internal void CountEnd(RecordingEndReason reason) => Interlocked.Increment(ref _ends[(int)reason]);
 
     internal void AddFinished(SegmentSync sync)

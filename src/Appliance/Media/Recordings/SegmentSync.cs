@@ -42,9 +42,6 @@ public sealed class SegmentSync
         if (newNames && FsyncDirectory(directory)) Interlocked.Increment(ref _fsyncs);
     }
 
-    /// <summary>One file (tests, and a single segment).</summary>
-    public void Sync(string path) => Sync(Path.GetDirectoryName(path) ?? ".", [Path.GetFileName(path)]);
-
     private static int IndexOf(IReadOnlyList<string> files, string name)
     {
         for (var i = 0; i < files.Count; i++)

@@ -14,15 +14,15 @@ public class SegmentSyncTests
         var first = dir.File("cam_1.mp4");
         File.WriteAllBytes(first, new byte[10_000]);
 
-        sync.Sync(first);
+        sync.Sync(dir.Path, ["cam_1.mp4"]);
         Assert.That(sync.Fsyncs, Is.EqualTo(2), "the directory (new name) and the file");
         Assert.That(sync.BytesSynced, Is.EqualTo(10_000));
 
-        sync.Sync(first);
+        sync.Sync(dir.Path, ["cam_1.mp4"]);
         Assert.That(sync.Fsyncs, Is.EqualTo(2), "nothing new: no fsync");
 
         using (var f = new FileStream(first, FileMode.Append)) f.Write(new byte[2_500]);
-        sync.Sync(first);
+        sync.Sync(dir.Path, ["cam_1.mp4"]);
         Assert.That(sync.Fsyncs, Is.EqualTo(3));
         Assert.That(sync.BytesSynced, Is.EqualTo(12_500));
 
@@ -47,7 +47,7 @@ public class SegmentSyncTests
     {
         using var dir = new TestDirectory();
         var sync = new SegmentSync();
-        Assert.DoesNotThrow(() => sync.Sync(dir.File("gone.mp4")));
+        Assert.DoesNotThrow(() => sync.Sync(dir.Path, ["gone.mp4"]));
         Assert.That(sync.BytesSynced, Is.Zero);
     }
 }
