@@ -268,6 +268,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.UseWebSockets();
         app.Map(server.WebsocketPath, (RequestDelegate)endpoint.HandleAsync);
         HealthEndpoints.Map(app, health);
+        Appliance.WebConsole.ConsoleEndpoints.Map(app, config); // the field-tech page at / (Console/)
 
         // systemd and lifecycle
         var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), events, health,
