@@ -101,6 +101,7 @@ async function connect() {
   for (const view of Object.values(state.views)) view.attach(rpc);
   await state.views.cameras.load();
   document.body.dataset.ready = 'true'; // for tests and the curious: the camera list is rendered
+  if (!performance.getEntriesByName('console-cameras-ready').length) performance.mark('console-cameras-ready');
 }
 
 async function onLogin(event) {
@@ -150,6 +151,7 @@ async function start() {
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => selectTab(tab.dataset.tab));
   $('#login-submit').disabled = false; // usable now: the handlers are attached
   document.body.dataset.loginReady = 'true';
+  performance.mark('console-login-ready');
   let result = null;
   try { result = await session.current(); } catch (e) { $('#login-message').textContent = `The service cannot be reached: ${e.message}`; }
   if (result?.session) startSession(result.session);

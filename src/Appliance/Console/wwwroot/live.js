@@ -197,15 +197,22 @@ class MiniHls {
     return as === 'text' ? r.text() : r.arrayBuffer();
   }
 
+  /** A playlist and the URL it really came from: MediaMTX redirects the first request
+   * (cookieCheck) and its playlists' URIs are relative to where they were served. */
+  async playlist(url) {
+    const r = await reach(url, {});
+    if (!r.ok) throw new Error(await refusal(r));
+    return [await r.text(), r.url || url];
+  }
+
   async start() {
-    let playlist = await this.fetch(this.url, 'text');
-    this.media = this.url;
+    let [playlist, from] = await this.playlist(this.url);
+    this.media = from;
     let codecs = 'avc1.42E01F';
     const variant = playlist.match(/#EXT-X-STREAM-INF:([^\n]*)\n([^\n#][^\n]*)/);
     if (variant) {
       codecs = variant[1].match(/CODECS="([^"]+)"/)?.[1]?.split(',').filter(c => !c.startsWith('mp4a')).join(',') || codecs;
-      this.media = this.resolve(variant[2].trim(), this.url);
-      playlist = await this.fetch(this.media, 'text');
+      [playlist, this.media] = await this.playlist(this.resolve(variant[2].trim(), from));
     }
     const map = playlist.match(/#EXT-X-MAP:URI="([^"]+)"/);
     if (!map) throw new Error('the stream uses MPEG-TS segments, which only a browser with its own HLS player can play');
@@ -257,7 +264,8 @@ class MiniHls {
       if (this.stopped) return;
       try {
         while (this.buffer.updating) await new Promise(r => this.buffer.addEventListener('updateend', r, { once: true }));
-        await this.pull(await this.fetch(this.resolve(this.media, this.url), 'text'), false);
+        const [playlist] = await this.playlist(this.resolve(this.media, this.url));
+        await this.pull(playlist, false);
       } catch { /* a missed poll: the next one catches up */ }
     }
   }
