@@ -117,11 +117,14 @@ test('a snapshot is taken and shown at once, with a download link', async () => 
 });
 
 test('screenshots at 1280x800 and 390x844', async () => {
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(artifacts, 'console-1280x800.png') });
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
   const p = await newPage(phone, 'phone');
   await login(p, app.jwt('operator', 'browser-phone'));
   await card(p).waitFor();
+  await card(p).locator('button.watch').click();
+  await p.waitForFunction(() => document.querySelector('.live')?.dataset.mode, null, { timeout: 45000 });
   await p.screenshot({ path: join(artifacts, 'console-390x844.png'), fullPage: false });
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);

@@ -35,7 +35,7 @@ class CameraCard {
         h('dt', {}, 'Picture'), h('dd', {}, c.resolution ? `${c.resolution} @ ${c.fps} fps` : '–'),
         h('dt', {}, 'Recording'), h('dd', {}, this.recordingState, ' ', this.progress),
         h('dt', {}, 'Viewers'), h('dd', {}, this.readers)),
-      c.error ? h('p', { class: 'message error-text' }, c.error) : null);
+      ...(c.error ? [h('p', { class: 'message error-text' }, c.error)] : []));
     this.controls.hidden = !connected;
     this.showRecording(c.recording);
   }
