@@ -43,9 +43,10 @@ public sealed class ApplianceHost : IAsyncDisposable
 {
     private ApplianceHost(WebApplication app, EventHub events, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
         HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
-        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder,
-        StorageMonitor storage, Func<int> mediaAuthHookPort)
+        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, StillCapture stills,
+        Recorder recorder, StorageMonitor storage, Func<int> mediaAuthHookPort)
     {
+        Stills = stills;
         _mediaAuthHookPort = mediaAuthHookPort;
         Events = events;
         Storage = storage;
@@ -85,6 +86,7 @@ public sealed class ApplianceHost : IAsyncDisposable
     public MediaMtxHealthMonitor MediaMtxMonitor { get; }
     public PathReconciler Reconciler { get; }
     public SnapshotTaker Snapshots { get; }
+    public StillCapture Stills { get; }
     public Recorder Recorder { get; }
 
     public static ApplianceHost Create(ApplianceConfig initial, string? configPath, HostOverrides? overrides = null)
@@ -214,6 +216,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         new FileMethods(catalog, recordingEnds).Register(methods);
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
         FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures);
+        // Still images from memory (no file), viewer and up; shares one capture per camera and variant within a second.
+        var stills = new StillCapture(config, new SnapshotSource(config, mediaMtx), ffmpeg, loggers.CreateLogger<StillCapture>());
+        StillImageEndpoints.Map(app, cameras, stills, context => FileDownloadEndpoints.Authenticate(context, authenticator, authFailures, Role.Viewer));
+        app.Lifetime.ApplicationStopping.Register(stills.Dispose);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
         // What a crash or a power cut left: files written before this start (their FFmpeg children were
         // reaped above) are cut back to their last whole fragment, off the start-up path.
@@ -312,7 +318,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             goAway.Dispose();
         });
         return new ApplianceHost(app, events, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor,
-            reconciler, snapshots, recorder, storage, mediaAuthHookPort);
+            reconciler, snapshots, stills, recorder, storage, mediaAuthHookPort);
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>

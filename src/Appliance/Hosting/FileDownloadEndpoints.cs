@@ -14,7 +14,7 @@ namespace Appliance.Hosting;
 /// <summary>
 /// <c>GET|HEAD /files/recordings/{filename}</c> and <c>/files/snapshots/{filename}</c>: the
 /// download_url of every file entry. Any role (viewer and up) with <c>Authorization: Bearer
-/// &lt;jwt&gt;</c> or <c>X-API-Key: &lt;key&gt;</c>; 401 otherwise. A bad name is 400 and an unknown
+/// &lt;jwt&gt;</c>, <c>X-API-Key: &lt;key&gt;</c> or HTTP Basic (an API key or JWT as the password); 401 otherwise. A bad name is 400 and an unknown
 /// one 404, each with a one-line text body. Range (a single range: 206 + Content-Range; 416 when
 /// unsatisfiable), ETag / Last-Modified and If-None-Match / If-Modified-Since / If-Range (304) are
 /// ASP.NET Core's own (Results.File with range processing), which is AOT-clean.
@@ -32,10 +32,11 @@ public static class FileDownloadEndpoints
 
     private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
     {
-        if (Authenticate(context, authenticator, failures) is { } refusal)
+        var decision = Authenticate(context, authenticator, failures);
+        if (!decision.Allowed)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
-            return Text(context, StatusCodes.Status401Unauthorized, refusal);
+            return Text(context, decision.Status, decision.Message);
         }
 
         var name = context.Request.RouteValues["filename"] as string;
@@ -92,26 +93,59 @@ public static class FileDownloadEndpoints
             lastModified: opened.Modified, entityTag: etag, enableRangeProcessing: true).ExecuteAsync(context);
     }
 
-    /// <summary>Null when the request carries a valid credential (any role), else why not.</summary>
+    /// <summary>
+    /// Whether the request carries a valid credential of at least <paramref name="minimum"/>:
+    /// <c>Authorization: Bearer &lt;jwt&gt;</c>, <c>X-API-Key: &lt;key&gt;</c>, or HTTP Basic with any
+    /// user name and an API key or JWT as the password (what Home Assistant's generic camera and
+    /// most players send). The still-image endpoint uses it too.
+    /// </summary>
     // A missing credential is a plain 401 (browsers and players ask first, then retry with one);
     // a wrong one counts against the address's failure budget like a failed authenticate.
-    private static string? Authenticate(HttpContext context, Authenticator authenticator, AuthFailureThrottle failures)
+    internal static HttpAuthDecision Authenticate(HttpContext context, Authenticator authenticator, AuthFailureThrottle failures, Role minimum = Role.Viewer)
     {
         string? token = null;
         var authType = "auto";
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
+        else if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            if (BasicPassword(authorization.AsSpan(6).Trim()) is not { } password)
+                return HttpAuthDecision.Refuse("Authentication failed: the Basic credentials are not base64 of user:password");
+            token = password;
+        }
         else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString().Trim(); authType = "api_key"; }
-        if (string.IsNullOrEmpty(token)) return "Authentication required: send Authorization: Bearer <jwt> or X-API-Key: <key>";
+        if (string.IsNullOrEmpty(token))
+            return HttpAuthDecision.Refuse("Authentication required: send Authorization: Bearer <jwt>, X-API-Key: <key>, or HTTP Basic with an API key or JWT as the password");
         var remote = context.Connection.RemoteIpAddress;
-        if (failures.IsBlocked(remote)) return "Authentication failed: too many failed attempts; wait a minute and retry";
+        if (failures.IsBlocked(remote)) return HttpAuthDecision.Refuse("Authentication failed: too many failed attempts; wait a minute and retry");
         var result = authenticator.Authenticate(token, authType);
         if (!result.Ok)
         {
             failures.RecordFailure(remote);
-            return $"Authentication failed: {result.Error}";
+            return HttpAuthDecision.Refuse($"Authentication failed: {result.Error}");
         }
-        return result.Role >= Role.Viewer ? null : "Authentication failed: no role";
+        if (result.Role < minimum)
+            return HttpAuthDecision.Refuse($"Permission denied: {Roles.Name(minimum)} role required", StatusCodes.Status403Forbidden);
+        return HttpAuthDecision.Allow;
+    }
+
+    // "Basic base64(user:password)": the password (the user name is anything). Null when malformed.
+    // The header is at most Kestrel's 16 KiB header limit, so the decoded copy is bounded too.
+    private static string? BasicPassword(ReadOnlySpan<char> encoded)
+    {
+        var bytes = new byte[(encoded.Length * 3 + 3) / 4];
+        if (!Convert.TryFromBase64Chars(encoded, bytes, out var length)) return null;
+        string text;
+        try
+        {
+            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes, 0, length);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+        var colon = text.IndexOf(':');
+        return colon < 0 ? null : text[(colon + 1)..].Trim();
     }
 
     private static bool HasUndecodedByte(string name)

@@ -41,6 +41,7 @@ public class MethodRoleMatrixTests
         ["set_retention_policy"] = Role.Admin,
         ["cleanup_old_files"] = Role.Admin,
         ["press_button"] = Role.Admin,
+        ["get_gpio_state"] = Role.Viewer,
         ["get_update_status"] = Role.Admin,
         ["install_update"] = Role.Admin,
         ["reboot"] = Role.Admin,
