@@ -10,7 +10,7 @@ public sealed record ConfigChange(ApplianceConfig Previous, ApplianceConfig Curr
 /// Holds the running configuration and reloads it when the file changes. An invalid edit is
 /// rejected with its problems logged, and the running config is kept. Subsystems read
 /// <see cref="Current"/> when they act, so live keys (log level, rate limits, retention, LEDs,
-/// snapshot defaults, ...) apply at once; keys bound at start (ports, paths, cameras) are
+/// snapshot defaults, virtual cameras, ...) apply at once; keys bound at start (ports, paths, V4L2 discovery) are
 /// reported as needing a restart.
 /// </summary>
 public sealed class ConfigStore : IDisposable
@@ -27,6 +27,7 @@ public sealed class ConfigStore : IDisposable
         "gpio.", "snapshots.format", "snapshots.quality", "snapshots.max_", "recording.format", "recording.segment_duration",
         "recording.max_duration", "recording.progress_interval", "recording.fsync_interval", "recording.restart_on_failure", "ffmpeg.max_concurrent", "ffmpeg.snapshot_", "ffmpeg.recording_",
         "ffmpeg.process_", "ffmpeg.stall_timeout", "mediamtx.request_timeout", "mediamtx.stream_status_interval", "mediamtx.health_check_interval", "mediamtx.anonymous_read", "server.public_host",
+        "camera.virtual", // CameraDiscovery adds/changes/removes the test-pattern cameras like a hot-plug
     ];
 
     private readonly ILogger _log;
