@@ -22,6 +22,7 @@ public sealed class ConfigStore : IDisposable
     private static readonly string[] LiveKeys =
     [
         "logging.level", "security.rate_limit_", "security.auth_failures_per_minute", "security.jwt_expiry_hours", "security.max_token_lifetime",
+        "security.session_lifetime", "security.max_sessions", "mediamtx.media_token_lifetime",
         "server.max_batch", "server.auth_timeout", "server.send_timeout", "server.max_connections_per_address", "server.limit_loopback_per_address",
         "storage.warn_percent", "storage.block_percent", "storage.retention_", "storage.max_", "storage.min_free_mb", "storage.cleanup_interval",
         "gpio.", "snapshots.format", "snapshots.quality", "snapshots.max_", "recording.format", "recording.segment_duration",

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Appliance.Hosting.Http;
 using Appliance.Security;
+using Appliance.Security.Sessions;
 using Appliance.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,31 +15,28 @@ namespace Appliance.Hosting;
 
 /// <summary>
 /// <c>GET|HEAD /files/recordings/{filename}</c> and <c>/files/snapshots/{filename}</c>: the
-/// download_url of every file entry. Any role (viewer and up) with <c>Authorization: Bearer
-/// &lt;jwt&gt;</c>, <c>X-API-Key: &lt;key&gt;</c> or HTTP Basic (an API key or JWT as the password); 401 otherwise. A bad name is 400 and an unknown
+/// download_url of every file entry. Any role (viewer and up), with any credential
+/// <see cref="HttpCredentials"/> reads (Bearer, X-API-Key, HTTP Basic, the session cookie); 401 otherwise. A bad name is 400 and an unknown
 /// one 404, each with a one-line text body. Range (a single range: 206 + Content-Range; 416 when
 /// unsatisfiable), ETag / Last-Modified and If-None-Match / If-Modified-Since / If-Range (304) are
 /// ASP.NET Core's own (Results.File with range processing), which is AOT-clean.
 /// </summary>
 public static class FileDownloadEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
+    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures, ConsoleSessions sessions)
     {
         foreach (var kind in new[] { MediaKind.Recording, MediaKind.Snapshot })
         {
             app.MapMethods($"/files/{MediaKinds.UrlSegment(kind)}/{{filename}}", [HttpMethods.Get, HttpMethods.Head],
-                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator, failures)));
+                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator, failures, sessions)));
         }
     }
 
-    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
+    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures,
+        ConsoleSessions sessions)
     {
-        var decision = Authenticate(context, authenticator, failures);
-        if (!decision.Allowed)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            return Text(context, decision.Status, decision.Message);
-        }
+        var auth = HttpCredentials.Authenticate(context, authenticator, failures, sessions);
+        if (!auth.Ok) return auth.WriteRefusalAsync(context);
 
         var name = context.Request.RouteValues["filename"] as string;
         // Kestrel decodes every %XX in the path except %2F, so that an encoded '/' cannot split a
@@ -91,61 +90,6 @@ public static class FileDownloadEndpoints
             $"\"{opened.Inode:x}-{opened.Size:x}-{opened.Modified.UtcTicks:x}\""));
         return Results.File(stream, MediaKinds.ContentType(file.Name), fileDownloadName: null,
             lastModified: opened.Modified, entityTag: etag, enableRangeProcessing: true).ExecuteAsync(context);
-    }
-
-    /// <summary>
-    /// Whether the request carries a valid credential of at least <paramref name="minimum"/>:
-    /// <c>Authorization: Bearer &lt;jwt&gt;</c>, <c>X-API-Key: &lt;key&gt;</c>, or HTTP Basic with any
-    /// user name and an API key or JWT as the password (what Home Assistant's generic camera and
-    /// most players send). The still-image endpoint uses it too.
-    /// </summary>
-    // A missing credential is a plain 401 (browsers and players ask first, then retry with one);
-    // a wrong one counts against the address's failure budget like a failed authenticate.
-    internal static HttpAuthDecision Authenticate(HttpContext context, Authenticator authenticator, AuthFailureThrottle failures, Role minimum = Role.Viewer)
-    {
-        string? token = null;
-        var authType = "auto";
-        var authorization = context.Request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
-        else if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
-        {
-            if (BasicPassword(authorization.AsSpan(6).Trim()) is not { } password)
-                return HttpAuthDecision.Refuse("Authentication failed: the Basic credentials are not base64 of user:password");
-            token = password;
-        }
-        else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString().Trim(); authType = "api_key"; }
-        if (string.IsNullOrEmpty(token))
-            return HttpAuthDecision.Refuse("Authentication required: send Authorization: Bearer <jwt>, X-API-Key: <key>, or HTTP Basic with an API key or JWT as the password");
-        var remote = context.Connection.RemoteIpAddress;
-        if (failures.IsBlocked(remote)) return HttpAuthDecision.Refuse("Authentication failed: too many failed attempts; wait a minute and retry");
-        var result = authenticator.Authenticate(token, authType);
-        if (!result.Ok)
-        {
-            failures.RecordFailure(remote);
-            return HttpAuthDecision.Refuse($"Authentication failed: {result.Error}");
-        }
-        if (result.Role < minimum)
-            return HttpAuthDecision.Refuse($"Permission denied: {Roles.Name(minimum)} role required", StatusCodes.Status403Forbidden);
-        return HttpAuthDecision.Allow;
-    }
-
-    // "Basic base64(user:password)": the password (the user name is anything). Null when malformed.
-    // The header is at most Kestrel's 16 KiB header limit, so the decoded copy is bounded too.
-    private static string? BasicPassword(ReadOnlySpan<char> encoded)
-    {
-        var bytes = new byte[(encoded.Length * 3 + 3) / 4];
-        if (!Convert.TryFromBase64Chars(encoded, bytes, out var length)) return null;
-        string text;
-        try
-        {
-            text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes, 0, length);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
-        var colon = text.IndexOf(':');
-        return colon < 0 ? null : text[(colon + 1)..].Trim();
     }
 
     private static bool HasUndecodedByte(string name)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Appliance.Cameras;
+using Appliance.Hosting.Http;
 using Appliance.Media.Snapshots;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,14 +21,13 @@ namespace Appliance.Hosting;
 public static class StillImageEndpoints
 {
     /// <summary>The challenge sent with 401: Basic, so a browser or Home Assistant knows what to send.</summary>
-    public const string Challenge = "Basic realm=\"appliance\", charset=\"UTF-8\"";
 
     public const int MinSize = 16, MaxSize = 3840;
 
     // Longest {id} looked up: a device path or a camera id is far shorter.
     private const int MaxIdLength = 256;
 
-    public static void Map(IEndpointRouteBuilder app, CameraRegistry cameras, StillCapture stills, Func<HttpContext, HttpAuthDecision> authenticate)
+    public static void Map(IEndpointRouteBuilder app, CameraRegistry cameras, StillCapture stills, Func<HttpContext, HttpAuthOutcome> authenticate)
     {
         foreach (var format in new[] { "jpg", "png" })
         {
@@ -37,13 +37,12 @@ public static class StillImageEndpoints
     }
 
     private static async Task ServeAsync(HttpContext context, string format, CameraRegistry cameras, StillCapture stills,
-        Func<HttpContext, HttpAuthDecision> authenticate)
+        Func<HttpContext, HttpAuthOutcome> authenticate)
     {
-        var decision = authenticate(context);
-        if (!decision.Allowed)
+        var auth = authenticate(context);
+        if (!auth.Ok)
         {
-            if (decision.Status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = Challenge;
-            await Text(context, decision.Status, decision.Message);
+            await auth.WriteRefusalAsync(context);
             return;
         }
 

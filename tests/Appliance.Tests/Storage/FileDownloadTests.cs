@@ -49,7 +49,7 @@ public class FileDownloadTests
         using (var none = await _http.SendAsync(Get("/files/recordings/rec.mp4", role: null)))
         {
             Assert.That(none.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(none.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            Assert.That(none.Headers.WwwAuthenticate.Select(h => h.ToString()), Is.EqualTo(new[] { "Basic realm=\"appliance\", charset=\"UTF-8\"", "Bearer" }));
         }
         var bad = Get("/files/recordings/rec.mp4", role: null);
         bad.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _host.Token(Role.Admin) + "x");
