@@ -35,6 +35,8 @@ param(
     # bundle: the production signing certificate and key (with -Keyring); default: the dev certificate made at build time.
     [string]$SigningCert = '',
     [string]$SigningKey = '',
+    # run: a real MediaMTX binary to use instead of the development stand-in (default: `mediamtx` on PATH, if any).
+    [string]$MediaMtx = '',
     # bench: any further arguments are passed to the load client.
     [Parameter(ValueFromRemainingArguments = $true)][string[]]$PassThru = @()
 )
@@ -330,11 +332,147 @@ function Invoke-BrowserTest([switch]$SkipBuild, [string]$ResultsDirectory = (Joi
     }
 }
 
-# run: start the service locally with the development config (Ctrl+C stops it).
+# run: the whole development chain on 127.0.0.1, so a newcomer sees live video within a minute:
+# a media server (a real MediaMTX when -MediaMtx or `mediamtx` on PATH, else the project's stand-in:
+# RTSP relay + HLS, no WebRTC), then the service with the development config (its virtual camera,
+# info-level logs). Prints the console URL and a ready login; Ctrl+C stops everything.
 function Invoke-Run {
-    Write-Step 'run (development config)'
+    Write-Step 'run (development chain)'
     $config = (Resolve-Path $DevConfig).Path # relative paths in it are relative to the file
-    Exec { dotnet run --project (Join-Path $Root 'src/Appliance') -- --config $config }
+    $devData = Join-Path $Root '.dev-data'
+    New-Item -ItemType Directory -Force -Path $devData | Out-Null
+    # The ports the development config names (src/Appliance/appliance.development.toml).
+    $ports = [ordered]@{ 'service API' = 8002; 'auth hook' = 9996; 'MediaMTX API' = 9997; 'RTSP' = 8554; 'HLS' = 8888 }
+    foreach ($p in $ports.GetEnumerator()) {
+        if (Test-TcpPortBusy $p.Value) { throw "port $($p.Value) ($($p.Key)) is already in use on 127.0.0.1: stop whatever holds it (an earlier run? ss -ltnp 'sport = :$($p.Value)') and try again" }
+    }
+
+    $mediaMtxPath = if ($MediaMtx) { (Resolve-Path $MediaMtx).Path } else { @(Get-Command mediamtx -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1 | ForEach-Object Source) | Select-Object -First 1 }
+    Exec { dotnet build $ServiceProject -c $Configuration -tl:off -v:q -nologo }
+    $serviceDll = Join-Path $Root "src/Appliance/bin/$Configuration/net10.0/appliance.dll"
+    if (-not $mediaMtxPath) {
+        Exec { dotnet build (Join-Path $Root 'tests/Appliance.MediaMtxStandIn') -c $Configuration -tl:off -v:q -nologo }
+    }
+
+    $hook = 'http://127.0.0.1:9996/mediamtx/auth'
+    $media = $null; $service = $null
+    try {
+        if ($mediaMtxPath) {
+            $version = "$(& $mediaMtxPath --version 2>&1)".Trim()
+            $yml = Join-Path $devData 'mediamtx.yml'
+            Set-Content -Path $yml -Value (New-DevMediaMtxConfig $hook)
+            $label = "MediaMTX $version ($mediaMtxPath, config $yml)"
+            $media = Start-Foreground $mediaMtxPath @($yml)
+        }
+        else {
+            $label = 'development stand-in (not MediaMTX): RTSP relay + HLS, no WebRTC'
+            $standIn = Join-Path $Root "tests/Appliance.MediaMtxStandIn/bin/$Configuration/net10.0/mediamtx-standin.dll"
+            $media = Start-Foreground 'dotnet' @($standIn, '--relay', '--api-port', '9997', '--rtsp-port', '8554', '--hls-port', '8888', '--auth-http-address', $hook)
+        }
+        Write-Host "media server: $label" -ForegroundColor Green
+        Wait-TcpPort 9997 30 $media 'the media server API'
+
+        # A ready login, minted by the service's own CLI with the development secret.
+        $token = "$(& dotnet $serviceDll --config $config --mint-jwt admin --user developer)".Trim()
+        if ($LASTEXITCODE -ne 0 -or -not $token) { throw "could not mint a development token (appliance --mint-jwt admin)" }
+
+        $service = Start-Foreground 'dotnet' @($serviceDll, '--config', $config)
+        Wait-Http 'http://127.0.0.1:8002/health/ready' 60 $service
+        Write-Host ''
+        Write-Host '==================================================================================' -ForegroundColor Green
+        Write-Host "  console:      http://127.0.0.1:8002/" -ForegroundColor Green
+        Write-Host "  login token:  $token" -ForegroundColor Green
+        Write-Host "                (JWT, role admin, user developer; paste it into the console's login)" -ForegroundColor Green
+        Write-Host "  media server: $label" -ForegroundColor Green
+        Write-Host "  live (HLS):   http://127.0.0.1:8888/virtual0/index.m3u8?token=<token>" -ForegroundColor Green
+        Write-Host "  live (RTSP):  ffplay 'rtsp://127.0.0.1:8554/virtual0?token=<token>'" -ForegroundColor Green
+        Write-Host "  health:       curl -s http://127.0.0.1:8002/health/ready" -ForegroundColor Green
+        Write-Host '  Ctrl+C stops the service and the media server.' -ForegroundColor Green
+        Write-Host '==================================================================================' -ForegroundColor Green
+        while (-not $service.HasExited -and -not $media.HasExited) { Start-Sleep -Milliseconds 300 }
+        if ($service.HasExited) { throw "the service exited (code $($service.ExitCode))" }
+        throw "the media server exited (code $($media.ExitCode))"
+    }
+    finally {
+        # Service first (it finalises recordings and stops its FFmpeg children), then the media server
+        # (it stops its runOnDemand publishers, HLS muxers and the relay). SIGTERM, then SIGKILL.
+        Stop-Gracefully $service 'service'
+        Stop-Gracefully $media 'media server'
+    }
+}
+
+# A MediaMTX config for the development chain: the reference default (tests/reference/mediamtx/mediamtx.yml)
+# with only what differs — loopback addresses, HTTP auth against the service's hook, the API on.
+function New-DevMediaMtxConfig([string]$Hook) {
+    @"
+# Written by build.ps1 run (development only). MediaMTX's defaults apply to every key not named here.
+logLevel: info
+authMethod: http
+authHTTPAddress: $Hook
+authHTTPExclude: []
+api: true
+apiAddress: 127.0.0.1:9997
+rtspAddress: 127.0.0.1:8554
+rtspTransports: [tcp]
+rtmp: false
+srt: false
+hlsAddress: 127.0.0.1:8888
+webrtcAddress: 127.0.0.1:8889
+paths:
+  all_others:
+"@
+}
+
+# Starts a program sharing this console (its output shows as it comes; Ctrl+C reaches it too).
+function Start-Foreground([string]$FileName, [string[]]$Arguments) {
+    $info = [System.Diagnostics.ProcessStartInfo]::new($FileName)
+    foreach ($a in $Arguments) { $info.ArgumentList.Add($a) }
+    $info.UseShellExecute = $false
+    $info.WorkingDirectory = $Root
+    foreach ($name in @($info.Environment.Keys | Where-Object { $_ -like 'APPLIANCE_*' -or $_ -in 'NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID' })) {
+        [void]$info.Environment.Remove($name)
+    }
+    Write-Host "> $FileName $($Arguments -join ' ')" -ForegroundColor DarkGray
+    [System.Diagnostics.Process]::Start($info)
+}
+
+function Stop-Gracefully($Process, [string]$What) {
+    if ($null -eq $Process -or $Process.HasExited) { return }
+    $PSNativeCommandUseErrorActionPreference = $false
+    & kill -s TERM $Process.Id 2>$null
+    if (-not $Process.WaitForExit(20000)) {
+        Write-Host "$What did not stop within 20 s of SIGTERM: killing it" -ForegroundColor Yellow
+        $Process.Kill($true)
+        [void]$Process.WaitForExit(5000)
+    }
+    Write-Host "$What stopped" -ForegroundColor DarkGray
+}
+
+function Test-TcpPortBusy([int]$Port) {
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { $client.ConnectAsync([System.Net.IPAddress]::Loopback, $Port).Wait(300) -and $client.Connected }
+    catch { $false }
+    finally { $client.Dispose() }
+}
+
+function Wait-TcpPort([int]$Port, [int]$Seconds, $Process, [string]$What) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while (-not (Test-TcpPortBusy $Port)) {
+        if ($Process.HasExited) { throw "$What exited (code $($Process.ExitCode)) before listening on port $Port" }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "$What is not listening on port $Port after $Seconds s" }
+        Start-Sleep -Milliseconds 200
+    }
+}
+
+function Wait-Http([string]$Url, [int]$Seconds, $Process) {
+    $ProgressPreference = 'SilentlyContinue' # no progress bar over the service's log
+    $deadline = [DateTime]::UtcNow.AddSeconds($Seconds)
+    while ($true) {
+        if ($Process.HasExited) { throw "the service exited (code $($Process.ExitCode)) before $Url answered" }
+        try { if ((Invoke-WebRequest $Url -NoProxy -SkipHttpErrorCheck -TimeoutSec 5).StatusCode -eq 200) { return } } catch { }
+        if ([DateTime]::UtcNow -gt $deadline) { throw "$Url did not answer 200 within $Seconds s" }
+        Start-Sleep -Milliseconds 500
+    }
 }
 
 # publish: Native AOT binary for $Rid into artifacts/publish/<rid>; any warning fails the task.
@@ -808,7 +946,7 @@ tasks:
             the web console in headless Chromium against the real service, a virtual camera and the
             MediaMTX stand-in (tests/browser; npm ci when needed); screenshots in artifacts/browser/
   vm-test   the "Vm" tests (real V4L2 vivid cameras, gpio-sim GPIO) inside a QEMU VM with Debian's kernel
-  run       run the service with src/Appliance/appliance.development.toml
+  run       the development chain: media server (MediaMTX on PATH / -MediaMtx PATH, else the stand-in), the service, a login token; Ctrl+C stops all
   publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
   smoke     publish linux-arm64 (unless -NoPublish) and exercise it under qemu-aarch64-static
   image     publish the board's binary, stage it with systemd/ and rootfs-overlay/ into

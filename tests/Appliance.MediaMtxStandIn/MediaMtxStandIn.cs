@@ -5,6 +5,7 @@ using Appliance.Testing.MediaMtx.Api;
 using Appliance.Testing.MediaMtx.Auth;
 using Appliance.Testing.MediaMtx.Contract;
 using Appliance.Testing.MediaMtx.Exchanges;
+using Appliance.Testing.MediaMtx.Hls;
 using Appliance.Testing.MediaMtx.Relay;
 using Appliance.Testing.MediaMtx.Runtime;
 
@@ -24,6 +25,7 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
 {
     private readonly ServerCore _core;
     private readonly ApiHost _api;
+    private readonly HlsServer? _hls;
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private bool _running;
     private int _disposed;
@@ -37,6 +39,12 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
         _api = new ApiHost(new ApiRouter(_core), options, Version, Faults, Exchanges, AuthHttp);
         ApiPort = options.ApiPort;
         RtspPort = options.RtspPort;
+        if (options.HlsPort is { } hlsPort)
+        {
+            if (!options.UseRelay) throw new ArgumentException("HlsPort needs UseRelay: the HLS muxers read the relay's RTSP");
+            _hls = new HlsServer(options, AuthHttp, name => _core.Read(c => c.Path(name)) is not null, () => RtspPort);
+            HlsPort = hlsPort;
+        }
     }
 
     public StandInOptions Options { get; }
@@ -50,6 +58,15 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
     public int RtspPort { get; private set; }
 
     public Uri ApiUrl => new($"http://127.0.0.1:{ApiPort}/");
+
+    /// <summary>The HLS port (with <see cref="StandInOptions.HlsPort"/>; resolved when it was 0), else null.</summary>
+    public int? HlsPort { get; private set; }
+
+    /// <summary>MediaMTX's HLS playlist URL of a path (with <see cref="StandInOptions.HlsPort"/>).</summary>
+    public Uri HlsUrl(string path) => new($"http://127.0.0.1:{HlsPort ?? throw new InvalidOperationException("no HLS server (StandInOptions.HlsPort)")}/{path}/index.m3u8");
+
+    /// <summary>Paths whose HLS muxer (FFmpeg) runs now, with its process id.</summary>
+    public IReadOnlyDictionary<string, int> HlsMuxers => _hls?.Muxers ?? new Dictionary<string, int>();
 
     public string RtspUrl(string path) => $"rtsp://127.0.0.1:{RtspPort}/{path}";
 
@@ -195,6 +212,21 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
             ApiPort = _api.Port;
             _core.Reset(ApiPort, RtspPort);
         }
+        if (_hls is not null)
+        {
+            try
+            {
+                await _hls.StartAsync(HlsPort!.Value);
+            }
+            catch
+            {
+                await _api.StopAsync();
+                if (relay is not null) await relay.DisposeAsync();
+                _core.Relay = null;
+                throw;
+            }
+            HlsPort = _hls.Port;
+        }
         _core.ResendRelayPaths();
         AppDomain.CurrentDomain.ProcessExit += KillChildrenOnExit;
         _running = true;
@@ -206,6 +238,7 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
         _running = false;
         AppDomain.CurrentDomain.ProcessExit -= KillChildrenOnExit;
         await _api.StopAsync();
+        if (_hls is not null) await _hls.StopAsync();
         await _core.ShutdownAsync();
         if (_core.Relay is { } relay) await relay.DisposeAsync();
         _core.Relay = null;
@@ -215,6 +248,7 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
     private void KillChildrenOnExit(object? sender, EventArgs e)
     {
         _core.KillAllNow();
+        _hls?.KillAllNow();
         _core.Relay?.KillNow();
     }
 

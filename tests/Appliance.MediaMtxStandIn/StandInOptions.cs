@@ -47,4 +47,18 @@ public sealed record StandInOptions
     /// <summary>After SIGINT to a command's process group, how long to wait before SIGKILL.
     /// MediaMTX waits for ever; a bounded wait keeps a stuck child from hanging a test.</summary>
     public TimeSpan CommandStopGrace { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>With the relay: MediaMTX's HLS server on 127.0.0.1 at this port (MediaMTX's default is
+    /// 8888; 0 picks a free one). Null (the default): no HLS server, so parallel tests never collide.</summary>
+    public int? HlsPort { get; init; }
+
+    /// <summary>An HLS muxer (its FFmpeg) is stopped after this long without requests (hlsMuxerCloseAfter; MediaMTX: 60 s).</summary>
+    public TimeSpan HlsMuxerCloseAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the first playlist request waits for the muxer's first segment (the
+    /// runOnDemand publisher starting included) before answering 404 "no stream is available".</summary>
+    public TimeSpan HlsStartTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The FFmpeg the HLS muxers run.</summary>
+    public string FfmpegPath { get; init; } = "ffmpeg";
 }

@@ -9,9 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Cameras;
 
 /// <summary>
-/// Keeps the registry in step with the machine: virtual cameras from config at start, then
-/// /dev/video* nodes (scanned at start and again whenever the hot-plug watcher sees a change).
-/// Scans run one at a time on a background thread, never on a request thread.
+/// Keeps the registry in step with the machine: virtual cameras from config (at start and on every
+/// reload that changes <c>[[camera.virtual]]</c>), then /dev/video* nodes (scanned at start and again
+/// whenever the hot-plug watcher sees a change). Scans run one at a time on a background thread,
+/// never on a request thread.
 /// </summary>
 public sealed class CameraDiscovery : IDisposable
 {
@@ -23,6 +24,7 @@ public sealed class CameraDiscovery : IDisposable
     private readonly string _devDirectory;
     private readonly SemaphoreSlim _scanGate = new(1, 1);
     private readonly Dictionary<string, (DateTime, DateTime)> _nodeStamps = new(StringComparer.Ordinal);
+    private readonly Lock _virtualGate = new();
     private DeviceNodeWatcher? _watcher;
     private int _pendingRescan;
 
@@ -36,6 +38,11 @@ public sealed class CameraDiscovery : IDisposable
         _log = log;
         _devDirectory = devDirectory;
         events.On<CameraChange>(nameof(CameraDiscovery), _ => ReportHealth());
+        // [[camera.virtual]] is live: an edit adds, changes or removes test-pattern cameras like a hot-plug.
+        config.Changed += change =>
+        {
+            if (change.AppliedKeys.Contains(VirtualCameras.ConfigKey)) ApplyVirtualCameras(change.Current);
+        };
     }
 
     /// <summary>Duration of the last full scan (for get_status and benchmarks).</summary>
@@ -46,8 +53,7 @@ public sealed class CameraDiscovery : IDisposable
     {
         var config = _config.Current;
         _health.Report("camera_monitor", ComponentState.Starting, "scanning");
-        var ffmpeg = VirtualCameras.ExecutableExists(config.Ffmpeg.Path);
-        foreach (var camera in VirtualCameras.FromConfig(config, ffmpeg)) _registry.Set(camera);
+        ApplyVirtualCameras(config);
 
         if (config.Camera.DiscoveryEnabled)
         {
@@ -60,6 +66,31 @@ public sealed class CameraDiscovery : IDisposable
             }
         }
         ReportHealth();
+    }
+
+    /// <summary>Makes the registry's virtual cameras match <paramref name="config"/>: a new entry appears
+    /// as a hot-plugged camera, a changed one is replaced (its MediaMTX path is patched), a removed one is
+    /// DISCONNECTED as if unplugged (its path is deleted, a recording on it ends as camera_lost).</summary>
+    public void ApplyVirtualCameras(ApplianceConfig config)
+    {
+        lock (_virtualGate) // two quick reloads apply in order, never interleaved
+        {
+            var wanted = VirtualCameras.FromConfig(config, VirtualCameras.ExecutableExists(config.Ffmpeg.Path)).ToList();
+            foreach (var camera in wanted)
+            {
+                var known = _registry.Find(camera.Device);
+                if (camera.Status == CameraStatus.Error)
+                    _log.LogWarning("Virtual camera {Device} is unusable: {Error}", camera.Device, camera.Error);
+                else if (known is null || !known.IsConnected)
+                    _log.LogInformation("Camera connected: {Device} \"{Name}\" {Resolution}@{Fps} (test pattern {Pattern})", camera.Device, camera.Name, camera.Resolution, camera.Fps, camera.VirtualPattern);
+                _registry.Set(camera);
+            }
+            foreach (var gone in _registry.All.Where(c => c.Source == CameraSource.Virtual && c.Status != CameraStatus.Disconnected && wanted.All(w => w.Device != c.Device)))
+            {
+                _log.LogInformation("Camera disconnected: {Device} \"{Name}\" (removed from [[camera.virtual]])", gone.Device, gone.Name);
+                _registry.MarkDisconnected(gone.Device);
+            }
+        }
     }
 
     /// <summary>Asks for a rescan; concurrent requests collapse into one.</summary>

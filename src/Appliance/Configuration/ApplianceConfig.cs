@@ -80,6 +80,11 @@ public sealed class SecuritySection
     public int AuthFailuresPerMinute { get; set; } = 10;
     /// <summary>Longest JWT lifetime (exp - iat) accepted, in seconds; longer tokens are refused.</summary>
     public double MaxTokenLifetime { get; set; } = 30 * 86400;
+    /// <summary>Seconds a console session (POST /api/session) lives, never longer than the credential it
+    /// was made from (a JWT's exp). Applies to sessions made after a change.</summary>
+    public int SessionLifetime { get; set; } = 3600;
+    /// <summary>Console sessions held at once; a login when full ends the oldest session.</summary>
+    public int MaxSessions { get; set; } = 64;
 }
 
 public sealed class MediaMtxSection
@@ -113,6 +118,8 @@ public sealed class MediaMtxSection
     public double StreamReadinessTimeout { get; set; } = 15;
     /// <summary>Seconds between path listings that follow stream readiness and readers (stream_status_update).</summary>
     public double StreamStatusInterval { get; set; } = 2;
+    /// <summary>Seconds a media token (get_stream_token: read-only, one path) stays valid.</summary>
+    public int MediaTokenLifetime { get; set; } = 600;
 }
 
 public sealed class CameraSection

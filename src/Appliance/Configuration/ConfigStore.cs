@@ -10,7 +10,7 @@ public sealed record ConfigChange(ApplianceConfig Previous, ApplianceConfig Curr
 /// Holds the running configuration and reloads it when the file changes. An invalid edit is
 /// rejected with its problems logged, and the running config is kept. Subsystems read
 /// <see cref="Current"/> when they act, so live keys (log level, rate limits, retention, LEDs,
-/// snapshot defaults, ...) apply at once; keys bound at start (ports, paths, cameras) are
+/// snapshot defaults, virtual cameras, ...) apply at once; keys bound at start (ports, paths, V4L2 discovery) are
 /// reported as needing a restart.
 /// </summary>
 public sealed class ConfigStore : IDisposable
@@ -22,11 +22,13 @@ public sealed class ConfigStore : IDisposable
     private static readonly string[] LiveKeys =
     [
         "logging.level", "security.rate_limit_", "security.auth_failures_per_minute", "security.jwt_expiry_hours", "security.max_token_lifetime",
+        "security.session_lifetime", "security.max_sessions", "mediamtx.media_token_lifetime",
         "server.max_batch", "server.auth_timeout", "server.send_timeout", "server.max_connections_per_address", "server.limit_loopback_per_address",
         "storage.warn_percent", "storage.block_percent", "storage.retention_", "storage.max_", "storage.min_free_mb", "storage.cleanup_interval",
         "gpio.", "snapshots.format", "snapshots.quality", "snapshots.max_", "recording.format", "recording.segment_duration",
         "recording.max_duration", "recording.progress_interval", "recording.fsync_interval", "recording.restart_on_failure", "ffmpeg.max_concurrent", "ffmpeg.snapshot_", "ffmpeg.recording_",
         "ffmpeg.process_", "ffmpeg.stall_timeout", "mediamtx.request_timeout", "mediamtx.stream_status_interval", "mediamtx.health_check_interval", "mediamtx.anonymous_read", "server.public_host",
+        "camera.virtual", // CameraDiscovery adds/changes/removes the test-pattern cameras like a hot-plug
     ];
 
     private readonly ILogger _log;

@@ -61,6 +61,8 @@ public static class ConfigValidator
         v.Range("security.rate_limit_burst", sec.RateLimitBurst, 1, 1_000_000_000);
         v.Range("security.auth_failures_per_minute", sec.AuthFailuresPerMinute, 1, 10_000);
         v.Range("security.max_token_lifetime", sec.MaxTokenLifetime, 60, 10 * 365 * 86400.0);
+        v.Range("security.session_lifetime", sec.SessionLifetime, 60, 86400);
+        v.Range("security.max_sessions", sec.MaxSessions, 1, 4096);
         v.That("security.jwt_expiry_hours", sec.JwtExpiryHours.ToString(CultureInfo.InvariantCulture), sec.JwtExpiryHours * 3600 <= sec.MaxTokenLifetime,
             "is longer than security.max_token_lifetime: tokens minted with it would be refused");
 
@@ -83,6 +85,7 @@ public static class ConfigValidator
         v.Range("mediamtx.backoff_base_multiplier", m.BackoffBaseMultiplier, 1, 10);
         v.Range("mediamtx.backoff_jitter_range", m.BackoffJitterRange, 0, 1);
         v.Range("mediamtx.stream_readiness_timeout", m.StreamReadinessTimeout, 0.5, 300);
+        v.Range("mediamtx.media_token_lifetime", m.MediaTokenLifetime, 60, 3600);
 
         var cam = c.Camera;
         v.That("camera.device_range", "[" + string.Join(", ", cam.DeviceRange) + "]",

@@ -28,6 +28,9 @@ public sealed class GpioBoard : IDisposable
 
     public ILedLine? Led(PinRole role) => _leds.GetValueOrDefault(role);
 
+    /// <summary>At least one line (LED or button) is open and driven.</summary>
+    public bool AnyLineOpen => _opened.Count > 0;
+
     public static GpioBoard Open(PinMap map, IGpioChipOpener chips, TimeProvider time, TimeSpan debounce, TimeSpan longPress, ILogger log)
     {
         var board = new GpioBoard(map);

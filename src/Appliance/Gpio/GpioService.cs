@@ -72,6 +72,23 @@ public sealed partial class GpioService : IDisposable
     public bool StatusLedOn => _statusLed.IsOn;
     public bool RecordingLedOn => _recordingLed.IsOn;
 
+    /// <summary>The LEDs and the button as they are now (get_gpio_state); reads only.</summary>
+    public GpioState State()
+    {
+        bool available;
+        lock (_gate) available = _board?.AnyLineOpen == true;
+        var (pattern, _) = _status.Current;
+        var recording = _recordingLed.IsOn;
+        var activity = _activityLed.IsOn; // its pattern is dark: lit only while a snapshot flash lasts
+        return new GpioState(available,
+            [
+                new LedState("status", LedPatterns.Token(pattern), _statusLed.IsOn),
+                new LedState("recording", recording ? "steady" : "off", recording),
+                new LedState("activity", activity ? "flash" : "off", activity),
+            ],
+            [new ButtonState(ButtonActions.SnapshotButton, _actions.Plan(ButtonActions.SnapshotButton, PressKind.Short).Action)]);
+    }
+
     /// <summary>The host's wiring: real button actions on SnapshotTaker/Recorder, and libgpiod.</summary>
     public static GpioService Create(ConfigStore config, HealthRegistry health, CameraRegistry cameras, EventHub events, SnapshotTaker snapshots,
         Recorder recorder, ILoggerFactory loggers)

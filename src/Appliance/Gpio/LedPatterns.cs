@@ -43,4 +43,16 @@ public static class LedPatterns
         StatusPattern.UpdateConfirmed => "update confirmed (on, short dip every 2 s)",
         _ => "off",
     };
+
+    /// <summary>The pattern as one word for clients (get_gpio_state).</summary>
+    public static string Token(StatusPattern pattern) => pattern switch
+    {
+        StatusPattern.Starting => "starting",
+        StatusPattern.Healthy => "healthy",
+        StatusPattern.Degraded => "degraded",
+        StatusPattern.Error => "error",
+        StatusPattern.UpdatePending => "update_pending",
+        StatusPattern.UpdateConfirmed => "update_confirmed",
+        _ => "off",
+    };
 }

@@ -13,6 +13,9 @@ using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
 using Appliance.Security;
+using Appliance.Security.Sessions;
+using Appliance.Hosting.Http;
+using Appliance.Hosting.Sessions;
 using Appliance.Storage;
 using Appliance.Update;
 using Microsoft.AspNetCore.Builder;
@@ -43,9 +46,10 @@ public sealed class ApplianceHost : IAsyncDisposable
 {
     private ApplianceHost(WebApplication app, EventHub events, ConfigStore config, RpcMetrics metrics, ConnectionRegistry connections,
         HealthRegistry health, Authenticator authenticator, SystemdNotifications systemd, CameraRegistry cameras, CameraDiscovery discovery,
-        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, Recorder recorder,
-        StorageMonitor storage, Func<int> mediaAuthHookPort)
+        MediaMtxClient mediaMtx, MediaMtxHealthMonitor mediaMtxMonitor, PathReconciler reconciler, SnapshotTaker snapshots, StillCapture stills,
+        Recorder recorder, StorageMonitor storage, Func<int> mediaAuthHookPort)
     {
+        Stills = stills;
         _mediaAuthHookPort = mediaAuthHookPort;
         Events = events;
         Storage = storage;
@@ -85,7 +89,14 @@ public sealed class ApplianceHost : IAsyncDisposable
     public MediaMtxHealthMonitor MediaMtxMonitor { get; }
     public PathReconciler Reconciler { get; }
     public SnapshotTaker Snapshots { get; }
+    public StillCapture Stills { get; }
     public Recorder Recorder { get; }
+    /// <summary>Console login sessions (POST /api/session).</summary>
+    public ConsoleSessions Sessions { get; private init; } = null!;
+    /// <summary>Read-only per-path media tokens (get_stream_token).</summary>
+    public MediaTokens MediaTokens { get; private init; } = null!;
+    /// <summary>The one failed-credential budget per client address.</summary>
+    public AuthFailureThrottle AuthFailures { get; private init; } = null!;
 
     public static ApplianceHost Create(ApplianceConfig initial, string? configPath, HostOverrides? overrides = null)
     {
@@ -171,14 +182,20 @@ public sealed class ApplianceHost : IAsyncDisposable
         var apiKeys = new ApiKeyStore(() => config.Current.Security.ApiKeysFile);
         var authenticator = new Authenticator(jwt, apiKeys);
         var authFailures = new AuthFailureThrottle(() => config.Current.Security.AuthFailuresPerMinute);
+        // Console sessions (POST /api/session: a cookie for browsers) and media tokens (get_stream_token:
+        // read one path, for the media auth hook only). Both bounded, both in memory, neither runs a timer.
+        var sessions = new ConsoleSessions(() => TimeSpan.FromSeconds(config.Current.Security.SessionLifetime), () => config.Current.Security.MaxSessions);
+        var mediaTokens = new MediaTokens(() => TimeSpan.FromSeconds(config.Current.Mediamtx.MediaTokenLifetime));
 
         // JSON-RPC
         var metrics = new RpcMetrics();
         var connections = new ConnectionRegistry(metrics);
+        // A console session that ends early (logout, eviction, revoked key) closes the sockets bound to it.
+        sessions.Ended += (session, _) => connections.EndConsoleSession(session.Id, "session ended");
         // Revoking a key (appliance --revoke-api-key) ends the sessions bound to it at once.
         apiKeys.Changed += () =>
         {
-            var ended = connections.EndRevokedApiKeySessions(apiKeys);
+            var ended = connections.EndRevokedApiKeySessions(apiKeys) + sessions.EndRevokedApiKeySessions(apiKeys);
             if (ended > 0) loggers.CreateLogger<ApiKeyStore>().LogInformation("API key file changed: {Count} session(s) of revoked keys ended", ended);
         };
         apiKeys.Watch();
@@ -190,6 +207,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         cameraMethods.Register(methods);
         new MediaMethods(cameraMethods, snapshots, recorder, () => config.Current.Recording.MaxDuration).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
+        new StreamTokenMethods(cameraMethods, mediaTokens, config).Register(methods);
         new EventMethods(connections, cameras).Register(methods);
         // GPIO (Gpio/, issue 6): LEDs follow health, cameras, recordings and snapshots; the snapshot button
         // (or the admin method press_button) acts through SnapshotTaker/Recorder. Lines open now, so the
@@ -213,7 +231,11 @@ public sealed class ApplianceHost : IAsyncDisposable
         recorder.KeepRecording = room.MakeRoomAsync;
         new FileMethods(catalog, recordingEnds).Register(methods);
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
-        FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures);
+        FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures, sessions);
+        // Still images from memory (no file), viewer and up; shares one capture per camera and variant within a second.
+        var stills = new StillCapture(config, new SnapshotSource(config, mediaMtx), ffmpeg, loggers.CreateLogger<StillCapture>());
+        StillImageEndpoints.Map(app, cameras, stills, context => HttpCredentials.Authenticate(context, authenticator, authFailures, sessions));
+        app.Lifetime.ApplicationStopping.Register(stills.Dispose);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
         // What a crash or a power cut left: files written before this start (their FFmpeg children were
         // reaped above) are cut back to their last whole fragment, off the start-up path.
@@ -257,17 +279,18 @@ public sealed class ApplianceHost : IAsyncDisposable
         new EventNotifier(connections, config).Attach(events);
         // Cancelled by the shutdown sequence below once the last notifications are queued: then clients get 1001.
         var goAway = new CancellationTokenSource();
-        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, authFailures,
+        var endpoint = new WebSocketEndpoint(config, dispatcher, connections, metrics, authenticator, authFailures, sessions,
             loggers.CreateLogger<WebSocketEndpoint>(), goAway.Token);
 
         // MediaMTX's auth hook (MediaAccess/): its own loopback listener, branched off before everything else.
-        new MediaAuthHook(new MediaAccessPolicy(mediaCredentials, authenticator, config, authFailures), loggers.CreateLogger<MediaAuthHook>())
+        new MediaAuthHook(new MediaAccessPolicy(mediaCredentials, authenticator, config, authFailures, mediaTokens), loggers.CreateLogger<MediaAuthHook>())
             .Map(app, mediaAuthHookPort);
 
         // HTTP surface
         app.UseWebSockets();
         app.Map(server.WebsocketPath, (RequestDelegate)endpoint.HandleAsync);
         HealthEndpoints.Map(app, health);
+        new SessionEndpoints(authenticator, authFailures, sessions, loggers.CreateLogger<SessionEndpoints>()).Map(app);
         Appliance.WebConsole.ConsoleEndpoints.Map(app, config); // the field-tech page at / (Console/)
 
         // systemd and lifecycle
@@ -313,7 +336,12 @@ public sealed class ApplianceHost : IAsyncDisposable
             goAway.Dispose();
         });
         return new ApplianceHost(app, events, config, metrics, connections, health, authenticator, systemd, cameras, discovery, mediaMtx, monitor,
-            reconciler, snapshots, recorder, storage, mediaAuthHookPort);
+            reconciler, snapshots, stills, recorder, storage, mediaAuthHookPort)
+        {
+            Sessions = sessions,
+            MediaTokens = mediaTokens,
+            AuthFailures = authFailures,
+        };
     }
 
     /// <summary>The first address Kestrel bound (valid after start), e.g. http://127.0.0.1:40123.</summary>

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Appliance.Hosting.Http;
 using Appliance.Security;
+using Appliance.Security.Sessions;
 using Appliance.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,30 +15,28 @@ namespace Appliance.Hosting;
 
 /// <summary>
 /// <c>GET|HEAD /files/recordings/{filename}</c> and <c>/files/snapshots/{filename}</c>: the
-/// download_url of every file entry. Any role (viewer and up) with <c>Authorization: Bearer
-/// &lt;jwt&gt;</c> or <c>X-API-Key: &lt;key&gt;</c>; 401 otherwise. A bad name is 400 and an unknown
+/// download_url of every file entry. Any role (viewer and up), with any credential
+/// <see cref="HttpCredentials"/> reads (Bearer, X-API-Key, HTTP Basic, the session cookie); 401 otherwise. A bad name is 400 and an unknown
 /// one 404, each with a one-line text body. Range (a single range: 206 + Content-Range; 416 when
 /// unsatisfiable), ETag / Last-Modified and If-None-Match / If-Modified-Since / If-Range (304) are
 /// ASP.NET Core's own (Results.File with range processing), which is AOT-clean.
 /// </summary>
 public static class FileDownloadEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
+    public static void Map(IEndpointRouteBuilder app, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures, ConsoleSessions sessions)
     {
         foreach (var kind in new[] { MediaKind.Recording, MediaKind.Snapshot })
         {
             app.MapMethods($"/files/{MediaKinds.UrlSegment(kind)}/{{filename}}", [HttpMethods.Get, HttpMethods.Head],
-                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator, failures)));
+                (RequestDelegate)(context => ServeAsync(context, kind, catalog, authenticator, failures, sessions)));
         }
     }
 
-    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures)
+    private static Task ServeAsync(HttpContext context, MediaKind kind, FileCatalog catalog, Authenticator authenticator, AuthFailureThrottle failures,
+        ConsoleSessions sessions)
     {
-        if (Authenticate(context, authenticator, failures) is { } refusal)
-        {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            return Text(context, StatusCodes.Status401Unauthorized, refusal);
-        }
+        var auth = HttpCredentials.Authenticate(context, authenticator, failures, sessions);
+        if (!auth.Ok) return auth.WriteRefusalAsync(context);
 
         var name = context.Request.RouteValues["filename"] as string;
         // Kestrel decodes every %XX in the path except %2F, so that an encoded '/' cannot split a
@@ -90,28 +90,6 @@ public static class FileDownloadEndpoints
             $"\"{opened.Inode:x}-{opened.Size:x}-{opened.Modified.UtcTicks:x}\""));
         return Results.File(stream, MediaKinds.ContentType(file.Name), fileDownloadName: null,
             lastModified: opened.Modified, entityTag: etag, enableRangeProcessing: true).ExecuteAsync(context);
-    }
-
-    /// <summary>Null when the request carries a valid credential (any role), else why not.</summary>
-    // A missing credential is a plain 401 (browsers and players ask first, then retry with one);
-    // a wrong one counts against the address's failure budget like a failed authenticate.
-    private static string? Authenticate(HttpContext context, Authenticator authenticator, AuthFailureThrottle failures)
-    {
-        string? token = null;
-        var authType = "auto";
-        var authorization = context.Request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
-        else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString().Trim(); authType = "api_key"; }
-        if (string.IsNullOrEmpty(token)) return "Authentication required: send Authorization: Bearer <jwt> or X-API-Key: <key>";
-        var remote = context.Connection.RemoteIpAddress;
-        if (failures.IsBlocked(remote)) return "Authentication failed: too many failed attempts; wait a minute and retry";
-        var result = authenticator.Authenticate(token, authType);
-        if (!result.Ok)
-        {
-            failures.RecordFailure(remote);
-            return $"Authentication failed: {result.Error}";
-        }
-        return result.Role >= Role.Viewer ? null : "Authentication failed: no role";
     }
 
     private static bool HasUndecodedByte(string name)

@@ -24,14 +24,17 @@ public enum MediaAccessDecision
 /// <summary>
 /// Who may do what with the media server:
 /// read/playback — a JWT or API key of role viewer or above (as the password with any user name,
-///   as a Bearer token, or as ?token=), the service's internal read credential from loopback, or
-///   anyone when mediamtx.anonymous_read is true;
+///   as a Bearer token, or as ?token=), a media token (get_stream_token) carried the same ways but
+///   for its own path only, the service's internal read credential from loopback, or anyone when
+///   mediamtx.anonymous_read is true;
 /// publish — the service's per-boot publish credential, from loopback only;
 /// api/metrics/pprof — the service's API credential.
 /// </summary>
 /// <param name="failures">The service's one failure budget per client address (shared with authenticate,
 /// the WebSocket upgrade and downloads): a guesser gains nothing by switching to the media ports.</param>
-public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticator authenticator, ConfigStore config, AuthFailureThrottle failures)
+/// <param name="mediaTokens">The read-only per-path tokens; asked for read/playback only, never for anything else.</param>
+public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticator authenticator, ConfigStore config, AuthFailureThrottle failures,
+    MediaTokens mediaTokens)
 {
     // Longer strings are neither a JWT of ours nor an API key: not worth validating.
     private const int MaxCredentialLength = 4096;
@@ -62,6 +65,8 @@ public sealed class MediaAccessPolicy(MediaCredentials credentials, Authenticato
         if (failures.IsBlocked(client)) return MediaAccessDecision.Throttled;
         // MediaMTX copies the password into token when there is no Bearer token: check each string once.
         if (isRead && (IsViewer(request.Token) || (request.Password != request.Token && IsViewer(request.Password)) || (queryToken != request.Token && IsViewer(queryToken))))
+            return MediaAccessDecision.Allow;
+        if (isRead && (mediaTokens.Allows(request.Token, request.Path) || mediaTokens.Allows(request.Password, request.Path) || mediaTokens.Allows(queryToken, request.Path)))
             return MediaAccessDecision.Allow;
         failures.RecordFailure(client);
         return MediaAccessDecision.Deny;

@@ -92,6 +92,21 @@ public sealed class ConnectionRegistry(RpcMetrics metrics)
         return ended;
     }
 
+    /// <summary>Closes every connection bound to this console session (logout, eviction, revocation):
+    /// it loses its role at once and is closed with 1008 and <paramref name="reason"/>.</summary>
+    public int EndConsoleSession(string consoleSessionId, string reason)
+    {
+        var ended = 0;
+        foreach (var connection in _connections)
+        {
+            if (connection.ConsoleSessionId != consoleSessionId) continue;
+            connection.Revoke();
+            connection.RequestClose(System.Net.WebSockets.WebSocketCloseStatus.PolicyViolation, reason);
+            ended++;
+        }
+        return ended;
+    }
+
     /// <summary>Queues an already-serialized notification to one client; false (and counted) when it was dropped.</summary>
     public bool Send(RpcConnection connection, byte[] frame)
     {

@@ -138,8 +138,20 @@ public sealed class RpcConnection : IDisposable
     {
         Auth = auth;
         SessionId = Guid.NewGuid().ToString();
+        ConsoleSessionId = null;   // a credential of its own: no longer tied to a console session
         _revoked = false;
         HasAuthenticated = true;
+    }
+
+    /// <summary>The console session (cookie) this connection was authenticated with on the upgrade, if any:
+    /// ending that session closes the connection.</summary>
+    public string? ConsoleSessionId { get; private set; }
+
+    /// <summary>Authenticated by a console session cookie: its role, until the session's end.</summary>
+    public void BindConsoleSession(AuthResult sessionAuth, string consoleSessionId)
+    {
+        Bind(sessionAuth);
+        ConsoleSessionId = consoleSessionId;
     }
 
     /// <summary>A per-call credential was accepted: the connection is not anonymous.</summary>

@@ -21,5 +21,6 @@ namespace Appliance.Rpc;
 [JsonSerializable(typeof(SubscribeResult))]
 [JsonSerializable(typeof(UnsubscribeResult))]
 [JsonSerializable(typeof(SubscriptionStatsResult))]
+[JsonSerializable(typeof(StreamTokenResult))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 public sealed partial class RpcJsonContext : JsonSerializerContext;

@@ -3,7 +3,9 @@ using System.Net.WebSockets;
 using System.Text.Unicode;
 using System.Threading.RateLimiting;
 using Appliance.Configuration;
+using Appliance.Hosting.Http;
 using Appliance.Security;
+using Appliance.Security.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -20,7 +22,7 @@ namespace Appliance.Rpc;
 /// </summary>
 public sealed class WebSocketEndpoint(
     ConfigStore config, RpcDispatcher dispatcher, ConnectionRegistry connections, RpcMetrics metrics,
-    Authenticator authenticator, AuthFailureThrottle authFailures, ILogger<WebSocketEndpoint> log, CancellationToken serverStopping)
+    Authenticator authenticator, AuthFailureThrottle authFailures, ConsoleSessions sessions, ILogger<WebSocketEndpoint> log, CancellationToken serverStopping)
 {
     public const int MaxInFlight = 8;
 
@@ -62,6 +64,10 @@ public sealed class WebSocketEndpoint(
             server.SendQueueCapacity, server.NotificationQueueCapacity, CreateLimiter(config.Current.Security));
         AuthenticateFromHeaders(context, connection);
         connections.Add(connection);
+        // A logout between the cookie check and Add found no connection to close: look again now it is listed.
+        if (connection.ConsoleSessionId is { } consoleSession && !sessions.IsLive(consoleSession))
+            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "session ended");
+        using var sessionExpiry = ArmSessionExpiry(connection);
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, connection.Closed);
         var sender = SendLoopAsync(socket, connection, TimeSpan.FromSeconds(server.SendTimeout), lifetime);
         using var onStop = serverStopping.Register(() => connection.RequestClose(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"));
@@ -109,6 +115,22 @@ public sealed class WebSocketEndpoint(
         return deadline;
     }
 
+    /// <summary>A connection authenticated by a console session is closed with 1008 "session expired"
+    /// when the session's time is up: one timer per such connection, none for any other.</summary>
+    private CancellationTokenSource? ArmSessionExpiry(RpcConnection connection)
+    {
+        if (connection.ConsoleSessionId is not { } id || connection.Auth?.ExpiresAt is not { } expiresAt) return null;
+        var expiry = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (expiresAt - sessions.Now).Ticks)));
+        expiry.Token.UnsafeRegister(_ =>
+        {
+            if (connection.ConsoleSessionId != id) return;   // it authenticated with a credential of its own since
+            log.LogInformation("Connection {Id} from {Remote}: console session expired; closing", connection.Id, connection.Remote);
+            connection.Revoke();
+            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "session expired");
+        }, null);
+        return expiry;
+    }
+
     /// <summary>A token bucket that holds <c>rate_limit_burst</c> requests and refills exactly
     /// <c>rate_limit_per_minute</c> per minute, in steps of at least 100 ms (a finer timer would
     /// cost more than it saves).</summary>
@@ -135,7 +157,11 @@ public sealed class WebSocketEndpoint(
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) { token = authorization[7..].Trim(); authType = "jwt"; }
         else if (context.Request.Headers.TryGetValue("X-API-Key", out var key)) { token = key.ToString(); authType = "api_key"; }
-        if (token is null) return;
+        if (token is null)
+        {
+            AuthenticateFromSessionCookie(context, connection);
+            return;
+        }
         if (authFailures.IsBlocked(connection.Remote))
         {
             log.LogInformation("Connection {Id} from {Remote}: upgrade credential not checked (too many failures)", connection.Id, connection.Remote);
@@ -148,6 +174,22 @@ public sealed class WebSocketEndpoint(
             authFailures.RecordFailure(connection.Remote);
             log.LogInformation("Connection {Id} from {Remote}: upgrade credential refused ({Reason})", connection.Id, connection.Remote, result.Error);
         }
+    }
+
+    // Browsers send cookies on a WebSocket upgrade whatever page opened it (there is no CORS for
+    // WebSockets), so the session cookie counts only when Origin is this server's own: otherwise any
+    // page the user visits could drive the API as them. A cookie without that Origin is ignored, and
+    // the connection is an anonymous one like any other.
+    private void AuthenticateFromSessionCookie(HttpContext context, RpcConnection connection)
+    {
+        if (SessionCookie.Read(context) is not { } id) return;
+        if (!OwnOrigin.IsOwn(context))
+        {
+            log.LogInformation("Connection {Id} from {Remote}: session cookie ignored (Origin '{Origin}' is not {Own})",
+                connection.Id, connection.Remote, context.Request.Headers.Origin.ToString(), OwnOrigin.Of(context));
+            return;
+        }
+        if (sessions.Find(id, out var session) == SessionLookup.Live) connection.BindConsoleSession(session!.Auth, session.Id);
     }
 
     private static async Task LingerForPeerCloseAsync(WebSocket socket)

@@ -70,6 +70,23 @@ public class GpioHostTests
     }
 
     [Test]
+    public async Task AViewerReadsTheLedsAndTheButtonOnAHostWithoutGpio()
+    {
+        await using var viewer = await _f.ConnectAsync(Role.Viewer);
+        using var reply = await viewer.CallAsync("get_gpio_state");
+        var r = Result(reply);
+        Assert.That(r.GetProperty("available").GetBoolean(), Is.False, "gpio.enabled is false here: no line is driven");
+        Assert.That(r.GetProperty("leds").EnumerateArray().Select(l => l.GetProperty("name").GetString()), Is.EqualTo(new[] { "status", "recording", "activity" }));
+        foreach (var led in r.GetProperty("leds").EnumerateArray())
+        {
+            Assert.That(led.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "name", "pattern", "on" }), led.ToString());
+            Assert.That(led.GetProperty("on").ValueKind, Is.AnyOf(JsonValueKind.True, JsonValueKind.False));
+        }
+        Assert.That(r.GetProperty("leds")[0].GetProperty("pattern").GetString(), Is.AnyOf("starting", "healthy", "degraded", "error"));
+        Assert.That(r.GetProperty("buttons").ToString(), Is.EqualTo("""[{"name":"snapshot","action":"snapshot"}]"""), "a connected camera: a press snapshots it");
+    }
+
+    [Test]
     public async Task ALongPressStartsRecordingAndTheNextStopsIt()
     {
         await using var admin = await _f.ConnectAsync(Role.Admin);
@@ -151,6 +168,12 @@ public class GpioMissingChipHostTests
             Assert.That(r.GetProperty("components").GetProperty("gpio").GetString(), Is.EqualTo("degraded"));
             Assert.That(r.GetProperty("component_details").GetProperty("gpio").GetString(),
                 Does.Contain("status_led, snapshot_button not available: no gpiochip labelled \"appliance-test-no-such-chip\""));
+        }
+        using (var state = await admin.CallAsync("get_gpio_state"))
+        {
+            var r = state.RootElement.GetProperty("result");
+            Assert.That(r.GetProperty("available").GetBoolean(), Is.False, "the chip is missing");
+            Assert.That(r.GetProperty("buttons").ToString(), Is.EqualTo("""[{"name":"snapshot","action":"none"}]"""));
         }
         using var press = await admin.CallAsync("press_button");
         var result = press.RootElement.GetProperty("result");

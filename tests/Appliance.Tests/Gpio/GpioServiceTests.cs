@@ -179,6 +179,39 @@ public class GpioServiceTests
     }
 
     [Test]
+    public void TheStateOfASimulatedBoardShowsEachLedAndTheButton()
+    {
+        var r = Start();
+        r.MakeHealthy();
+        r.Service.RecordingChanged(true);
+        var state = r.Service.State();
+        Assert.That(state.Available, Is.True, "the fake chip's lines are open");
+        Assert.That(state.Leds.Select(l => (l.Name, l.Pattern, l.On)), Is.EqualTo(new[]
+        {
+            ("status", "healthy", true), ("recording", "steady", true), ("activity", "off", false),
+        }));
+        Assert.That(r.Bcm.Level(GpioRig.RecordingLine), Is.True, "the state is what the line was told");
+        Assert.That(state.Buttons.Select(b => (b.Name, b.Action)), Is.EqualTo(new[] { ("snapshot", "snapshot") }));
+
+        r.Service.SnapshotTaken();
+        Assert.That(r.Service.State().Leds.Single(l => l.Name == "activity"), Is.EqualTo(new LedState("activity", "flash", true)));
+        r.Service.RecordingChanged(false);
+        r.Health.Report(MediaMtxHealthMonitor.Component, ComponentState.Degraded, "circuit open");
+        r.Settle();
+        Assert.That(r.Service.State().Leds.Take(2).Select(l => (l.Name, l.Pattern)), Is.EqualTo(new[] { ("status", "degraded"), ("recording", "off") }));
+    }
+
+    [Test]
+    public void WithoutItsChipTheBoardIsNotAvailableButTheStateIsStillKept()
+    {
+        var r = Start(withChips: false);
+        r.MakeHealthy();
+        var state = r.Service.State();
+        Assert.That(state.Available, Is.False);
+        Assert.That(state.Leds[0], Is.EqualTo(new LedState("status", "healthy", true)));
+    }
+
+    [Test]
     public void ABusyLineIsAWarningAndTheOtherPinsWork()
     {
         _rig = new GpioRig();

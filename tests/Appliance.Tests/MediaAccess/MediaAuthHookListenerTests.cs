@@ -113,7 +113,7 @@ public class MediaAuthHookListenerTests
         // The listener binds 127.0.0.1, so no real socket can come from elsewhere: the hook's own
         // check (defence in depth) is driven with a request context claiming another address.
         var media = _host.Host.MediaMtx.Credentials;
-        var hook = new MediaAuthHook(new MediaAccessPolicy(media, _host.Host.Authenticator, _host.Host.Config, new AuthFailureThrottle(() => 10)), NullLogger<MediaAuthHook>.Instance);
+        var hook = new MediaAuthHook(new MediaAccessPolicy(media, _host.Host.Authenticator, _host.Host.Config, new AuthFailureThrottle(() => 10), _host.Host.MediaTokens), NullLogger<MediaAuthHook>.Instance);
         var body = HookClient.Body("publish", user: media.Publish.User, password: media.Publish.Password);
         Assert.That(await HandleAsync(hook, body, IPAddress.Loopback), Is.EqualTo(StatusCodes.Status200OK));
         Assert.That(await HandleAsync(hook, body, IPAddress.Parse("192.0.2.7")), Is.EqualTo(StatusCodes.Status403Forbidden));

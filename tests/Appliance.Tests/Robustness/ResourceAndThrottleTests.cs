@@ -182,7 +182,7 @@ public class ResourceAndThrottleTests
             Assert.That(r.RootElement.GetProperty("error").GetProperty("message").GetString(), Does.Contain("too many failed"));
         }
         var (blocked, body) = await RawHttp.GetAsync(host.HttpUri.Port, "/files/recordings/a.mp4", ("Authorization", "Bearer " + good));
-        Assert.That(blocked, Is.EqualTo(401));
+        Assert.That(blocked, Is.EqualTo(429), "HTTP says 'throttled' with its own status (HttpCredentials), as POST /api/session does");
         Assert.That(Encoding.UTF8.GetString(body), Does.Contain("too many failed"));
         await using (var c = await host.ConnectAsync(configure: o => o.SetRequestHeader("Authorization", "Bearer " + good)))
         {

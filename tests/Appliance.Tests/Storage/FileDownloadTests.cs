@@ -49,7 +49,7 @@ public class FileDownloadTests
         using (var none = await _http.SendAsync(Get("/files/recordings/rec.mp4", role: null)))
         {
             Assert.That(none.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(none.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+            Assert.That(none.Headers.WwwAuthenticate.Select(h => h.ToString()), Is.EqualTo(new[] { "Basic realm=\"appliance\", charset=\"UTF-8\"", "Bearer" }));
         }
         var bad = Get("/files/recordings/rec.mp4", role: null);
         bad.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _host.Token(Role.Admin) + "x");
@@ -71,6 +71,14 @@ public class FileDownloadTests
         var withKey = Get("/files/snapshots/shot.jpg", role: null);
         withKey.Headers.Add("X-API-Key", key);
         using (var response = await _http.SendAsync(withKey)) Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+
+        // HTTP Basic: any user name, the API key as the password (players and Home Assistant send this).
+        var basic = Get("/files/snapshots/shot.jpg", role: null);
+        basic.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("anyone:" + key)));
+        using (var response = await _http.SendAsync(basic)) Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var wrongBasic = Get("/files/snapshots/shot.jpg", role: null);
+        wrongBasic.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("anyone:" + key + "x")));
+        using (var response = await _http.SendAsync(wrongBasic)) Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
     [TestCase("/files/recordings/rec.mp4", "video/mp4")]

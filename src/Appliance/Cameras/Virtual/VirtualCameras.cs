@@ -10,6 +10,9 @@ namespace Appliance.Cameras.Virtual;
 /// </summary>
 public static class VirtualCameras
 {
+    /// <summary>The config key (an array of tables) that lists them; live: a reload applies it.</summary>
+    public const string ConfigKey = "camera.virtual";
+
     public static IEnumerable<Camera> FromConfig(ApplianceConfig config, bool ffmpegAvailable)
     {
         var now = DateTimeOffset.UtcNow;

@@ -5,7 +5,6 @@ using Appliance.Events;
 using Appliance.Media.Process;
 using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
-using Polly.CircuitBreaker;
 
 namespace Appliance.Media.Snapshots;
 
@@ -27,12 +26,14 @@ public sealed record SnapshotTaken(SnapshotOutcome Outcome) : ApplianceEvent
 /// <summary>
 /// Takes a still image of a camera: from the live stream when MediaMTX is already serving it
 /// (the camera is busy with the publisher, and the stream is warm), straight from the device or
-/// test pattern when it is idle. FFmpeg writes the image to stdout into pooled memory and the file
-/// is written once, atomically, so a half-written snapshot never appears in list_snapshots.
+/// test pattern when it is idle (<see cref="SnapshotSource"/> decides). FFmpeg writes the image to
+/// stdout into pooled memory and the file is written once, atomically, so a half-written snapshot never appears in list_snapshots.
 /// The API's take_snapshot and the GPIO button both come here.
 /// </summary>
 public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<SnapshotTaker> log)
 {
+    private readonly SnapshotSource _source = new(config, mediaMtx);
+
     public async Task<SnapshotOutcome> TakeAsync(Camera camera, SnapshotRequest request, CancellationToken ct)
     {
         var c = config.Current;
@@ -45,11 +46,7 @@ public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, F
         name = MediaFileNames.Unique(dir, name);
         var path = Path.Combine(dir, name);
 
-        var live = await IsLiveAsync(camera, ct);
-        var args = live
-            ? SnapshotArguments.FromStream(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), settings)
-            : SnapshotArguments.FromDevice(camera, settings);
-        var input = live ? "stream" : camera.Source == CameraSource.Virtual ? "pattern" : "device";
+        var (args, input) = await _source.ChooseAsync(camera, settings, ct);
         var started = Stopwatch.GetTimestamp();
         SnapshotOutcome outcome;
         try
@@ -78,21 +75,5 @@ public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, F
     {
         var ext = Path.GetExtension(name).TrimStart('.').ToLowerInvariant();
         return ext == format || (format == "jpg" && ext == "jpeg") ? name : $"{name}.{format}";
-    }
-
-    // MediaMTX serves the path right now: read the stream instead of fighting the publisher for the device.
-    private async Task<bool> IsLiveAsync(Camera camera, CancellationToken ct)
-    {
-        if (mediaMtx.Circuit == CircuitState.Open) return false;
-        try
-        {
-            using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            quick.CancelAfter(TimeSpan.FromMilliseconds(500));
-            return (await mediaMtx.GetPathAsync(camera.StreamPath, quick.Token))?.IsReady == true;
-        }
-        catch (Exception ex) when (ex is MediaMtxException or OperationCanceledException)
-        {
-            return false;
-        }
     }
 }

@@ -10,7 +10,10 @@ namespace Appliance.Rpc.Methods;
 public sealed record CameraObject(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath,
     bool? Recording = null, string? RecordingSession = null);
 
-public sealed record StreamsObject(string? Rtsp = null, string? Webrtc = null, string? Hls = null);
+/// <summary>rtsp, webrtc, hls: the v1 fields, unchanged (v1 webrtc is not a player page: see StreamUrls);
+/// whep, hls_playlist, webrtc_player: what MediaMTX really serves for playing in a browser.</summary>
+public sealed record StreamsObject(string? Rtsp = null, string? Webrtc = null, string? Hls = null,
+    string? Whep = null, string? HlsPlaylist = null, string? WebrtcPlayer = null);
 
 public sealed record CameraListResult(List<CameraObject> Cameras, int Total, int Connected);
 
@@ -76,7 +79,7 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
         if (c.IsConnected)
         {
             var urls = StreamUrls.For(c.StreamPath, clientHost, config);
-            streams = new StreamsObject(urls.Rtsp, urls.Webrtc, urls.Hls);
+            streams = new StreamsObject(urls.Rtsp, urls.Webrtc, urls.Hls, urls.Whep, urls.HlsPlaylist, urls.WebrtcPlayer);
         }
         return new CameraObject(c.Device, Camera.StatusName(c.Status), c.Name, c.Resolution.Width > 0 ? c.Resolution.ToString() : "", c.Fps, streams, c.Device);
     }

@@ -1,0 +1,43 @@
+using Appliance.Cameras;
+using Appliance.Configuration;
+using Appliance.MediaMtx;
+using Polly.CircuitBreaker;
+
+namespace Appliance.Media.Snapshots;
+
+/// <summary>Where a still image is read from, and the FFmpeg arguments that read it.</summary>
+/// <param name="Input">"stream" (MediaMTX's live path), "device" (the V4L2 node) or "pattern" (a virtual camera).</param>
+public sealed record SnapshotInput(IReadOnlyList<string> Arguments, string Input);
+
+/// <summary>
+/// The one place that decides where a still image comes from: the live RTSP stream when MediaMTX
+/// serves the camera right now (the publisher holds the device, and the stream is warm), else the
+/// device itself or the virtual camera's test pattern. take_snapshot, the GPIO button (through
+/// <see cref="SnapshotTaker"/>) and the in-memory <see cref="StillCapture"/> all ask here.
+/// </summary>
+public sealed class SnapshotSource(ConfigStore config, MediaMtxClient mediaMtx)
+{
+    public async Task<SnapshotInput> ChooseAsync(Camera camera, SnapshotSettings settings, CancellationToken ct)
+    {
+        var c = config.Current;
+        if (await IsLiveAsync(camera, ct))
+            return new SnapshotInput(SnapshotArguments.FromStream(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), settings), "stream");
+        return new SnapshotInput(SnapshotArguments.FromDevice(camera, settings), camera.Source == CameraSource.Virtual ? "pattern" : "device");
+    }
+
+    // MediaMTX serves the path right now: read the stream instead of fighting the publisher for the device.
+    private async Task<bool> IsLiveAsync(Camera camera, CancellationToken ct)
+    {
+        if (mediaMtx.Circuit == CircuitState.Open) return false;
+        try
+        {
+            using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            quick.CancelAfter(TimeSpan.FromMilliseconds(500));
+            return (await mediaMtx.GetPathAsync(camera.StreamPath, quick.Token))?.IsReady == true;
+        }
+        catch (Exception ex) when (ex is MediaMtxException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
