@@ -311,7 +311,7 @@ function Invoke-BrowserTest([switch]$SkipBuild, [string]$ResultsDirectory = (Joi
     $dir = Join-Path $Root 'tests/browser'
     # npm ci when node_modules is missing or older than the committed lock file (npm stamps its own copy).
     $installed = Join-Path $dir 'node_modules/.package-lock.json'
-    if (-not (Test-Path $installed) -or (Get-Item $installed).LastWriteTimeUtc -lt (Get-Item (Join-Path $dir 'package-lock.json')).LastWriteTimeUtc) {
+    if (-not (Test-Path -PathType Leaf $installed) -or (Get-Item -Force $installed).LastWriteTimeUtc -lt (Get-Item (Join-Path $dir 'package-lock.json')).LastWriteTimeUtc) {
         Exec { npm ci --prefix $dir --no-audit --no-fund }
     }
     if (-not $SkipBuild) {

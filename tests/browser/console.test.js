@@ -189,6 +189,34 @@ test('a viewer sees no delete or snapshot control, and a forged delete is refuse
   await context.close();
 });
 
+test('an admin deletes a snapshot after confirming in the dialog', async () => {
+  await page.click('button.tab[data-tab="files"]');
+  await page.click('button.kind[data-kind="snapshots"]');
+  const row = page.locator('#file-rows tr[data-filename]').first();
+  await row.waitFor();
+  const name = await row.getAttribute('data-filename');
+  await row.locator('button.delete').click();
+  await page.waitForSelector('dialog#confirm[open]');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'confirm-cancel', 'the safe choice has focus');
+  assert.ok((await page.textContent('#confirm-text')).includes(name), 'the dialog names the file');
+  await page.click('#confirm-ok');
+  await page.waitForFunction(n => !document.querySelector(`#file-rows tr[data-filename="${n}"]`), name, { timeout: 10000 });
+  const gone = await page.evaluate(async n => (await fetch(`/files/snapshots/${encodeURIComponent(n)}`, { method: 'HEAD' })).status, name);
+  assert.equal(gone, 404);
+  await page.click('button.tab[data-tab="cameras"]');
+});
+
+test('the system tab shows health per component, storage and the LEDs to an admin', async () => {
+  await page.click('button.tab[data-tab="system"]');
+  await page.waitForFunction(() => document.querySelectorAll('#system table.health tbody tr').length > 0, null, { timeout: 10000 });
+  const text = await page.textContent('#system');
+  assert.match(text, /websocket server/);
+  assert.match(text, /Recording stops at/);
+  await page.waitForFunction(() => /status: /.test(document.querySelector('#system .leds')?.textContent ?? ''), null, { timeout: 10000 });
+  assert.ok(await page.locator('#system button.press-short').count() === 1, 'the virtual button is there for an admin');
+  await page.click('button.tab[data-tab="cameras"]');
+});
+
 test('unplug and replug (virtual camera removed and added in the config) update the page without reload', async () => {
   await page.evaluate(() => { window.__noReload = true; });
   app.setVirtualCamera(false);

@@ -6,7 +6,7 @@ import { Cameras } from './cameras.js';
 import { Files } from './files.js';
 import { SystemView } from './system.js';
 
-// Topics the page shows. gpio.led is asked for separately: a service without it refuses the topic.
+// Topics the page shows (LED changes are not events: the System tab polls get_gpio_state).
 const TOPICS = ['camera.connected', 'camera.disconnected', 'camera.status_change', 'recording.start', 'recording.stop',
   'recording.error', 'recording.progress', 'snapshot.taken', 'stream.status', 'system.health', 'system.shutdown',
   'button.pressed', 'update.progress'];
@@ -89,7 +89,6 @@ async function connect() {
   state.rpc = rpc;
   try {
     await rpc.call('subscribe_events', { topics: TOPICS });
-    try { await rpc.call('subscribe_events', { topics: ['gpio.led'] }); } catch { /* older service: LED state by get_gpio_state only */ }
   } catch (e) {
     // An unauthenticated socket (cookie not honoured) answers -32001: that is a session problem.
     if (e.code === -32001) { rpc.close(); return showLogin(`The service did not accept the session: ${e.message}`); }

@@ -16,7 +16,7 @@ export class Files {
     $('#files-next').addEventListener('click', () => { this.offset += PAGE; this.load(); });
   }
 
-  attach(rpc) { this.rpc = rpc; this.visible = false; }
+  attach(rpc) { this.rpc = rpc; }
 
   show() { this.visible = true; this.load(); }
 

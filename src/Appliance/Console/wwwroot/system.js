@@ -11,6 +11,12 @@ export class SystemView {
   attach(rpc) { this.rpc = rpc; }
 
   async show() {
+    // The LEDs are polled while this tab is on screen (a blinking LED's "on" changes every ~0.5 s).
+    clearInterval(this.ledTimer);
+    this.ledTimer = setInterval(() => {
+      if (this.container.closest('[hidden]') || !this.container.isConnected) clearInterval(this.ledTimer);
+      else this.ledPart?.load();
+    }, 2000);
     const parts = [this.leds()];
     if (can('admin')) parts.unshift(this.health(), this.storage(), this.updates(), this.server());
     else parts.push(h('p', { class: 'hint' }, 'Health, storage, updates and the service details need the admin role.'));
@@ -27,7 +33,7 @@ export class SystemView {
       if (p.status === 'failed') notify(`Update failed: ${p.error ?? p.message}`, 'error');
       if (p.status === 'succeeded') notify('Update installed; reboot to use it.');
     }
-    if ((method === 'gpio_led_update' || method === 'button_pressed') && this.ledPart) this.ledPart.load();
+    if (method === 'button_pressed' && this.ledPart) this.ledPart.load();
   }
 
   health() {
@@ -127,8 +133,9 @@ export class SystemView {
       h('button', { type: 'button', class: 'press-short', onclick: () => this.press('short') }, 'Press button (snapshot)'),
       h('button', { type: 'button', class: 'press-long', onclick: () => this.press('long') }, 'Long press (record)')) : '';
     const part = { el: section('LEDs and button', body, press), load: async () => {
-      const g = await attempt('Reading the LEDs', () => this.rpc.call('get_gpio_state'));
-      if (!g) return;
+      let g;
+      try { g = await this.rpc.call('get_gpio_state'); }
+      catch (e) { body.replaceChildren(h('p', { class: 'error-text' }, `The LED state cannot be read: ${e.message}`)); return; }
       const leds = (g.leds ?? []).map(l => h('li', {}, h('span', { class: `led ${l.on ? 'on' : 'off'}`, 'aria-hidden': 'true' }), ` ${l.name}: ${l.pattern}${l.on ? ' (lit)' : ''}`));
       body.replaceChildren(g.available ? '' : h('p', { class: 'hint' }, 'This board has no GPIO lines; the state below is what the LEDs would show.'),
         h('ul', { class: 'leds' }, leds),
