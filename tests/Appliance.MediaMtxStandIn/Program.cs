@@ -6,7 +6,7 @@ using Appliance.Testing.MediaMtx;
 //                    [--relay [--hls-port 8888 | --no-hls]]
 // With --relay it also serves HLS (as MediaMTX at :8888) unless --no-hls.
 // Stops on Ctrl+C or SIGTERM (children are stopped too).
-var options = new StandInOptions { ApiPort = 9997 };
+var options = new StandInOptions { ApiPort = 9997, Label = "development stand-in, not MediaMTX" };
 int? hlsPort = 8888;
 for (var i = 0; i < args.Length; i++)
 {

@@ -7,6 +7,11 @@ public sealed record StandInOptions
     /// <summary>The MediaMTX release to imitate: "1.5.0", "1.15.1", "1.15.5", "1.16.0", "1.17.0", "1.20.1"...</summary>
     public string ApiVersion { get; init; } = "1.20.1";
 
+    /// <summary>Said after the version in /v3/info ("v1.20.1 (LABEL)"): the service shows that string in
+    /// its health details and the console, so a person running the development chain sees that the
+    /// media server is this stand-in and not MediaMTX. Null (tests): exactly MediaMTX's answer.</summary>
+    public string? Label { get; init; }
+
     /// <summary>API port on 127.0.0.1; 0 picks a free one (kept across restarts).</summary>
     public int ApiPort { get; init; }
 

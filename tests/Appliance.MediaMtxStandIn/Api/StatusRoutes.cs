@@ -8,7 +8,7 @@ namespace Appliance.Testing.MediaMtx.Api;
 internal sealed partial class ApiRouter
 {
     private ApiResponse Info() =>
-        ApiResponse.Of(new JsonObject { ["version"] = Version.ToString(), ["started"] = GoTime.Format(core.Started) });
+        ApiResponse.Of(new JsonObject { ["version"] = core.InfoVersion, ["started"] = GoTime.Format(core.Started) });
 
     private ApiResponse PathsList(ApiRequest request) => List(core.RenderPaths(), request);
 

@@ -22,6 +22,9 @@ internal sealed class ServerCore(StandInOptions options, MediaMtxVersion version
 
     public MediaMtxVersion Version { get; } = version;
 
+    /// <summary>What /v3/info reports as the version: the release, and the label when one is set.</summary>
+    public string InfoVersion => options.Label is { Length: > 0 } label ? $"{Version} ({label})" : Version.ToString();
+
     public DateTimeOffset Started { get; private set; }
 
     public int RtspPort { get; private set; }

@@ -47,6 +47,18 @@ public class MediaMtxStandInVersionTests
             Is.EqualTo(DateTimeOffset.UtcNow).Within(TimeSpan.FromMinutes(1)));
     }
 
+    [Test]
+    public async Task ALabelledStandInSaysSoInItsInfoVersion()
+    {
+        // build.ps1 run labels it, so the service's health (and the console) show which media server this is.
+        await using var standIn = await MediaMtxStandIn.StartAsync(new StandInOptions { ApiPort = 0, RtspPort = 0, Label = "development stand-in, not MediaMTX" });
+        using var client = new StandInClient(standIn);
+
+        var reply = await client.GetAsync("/v3/info");
+
+        Assert.That((string?)reply.Json["version"], Is.EqualTo("v1.20.1 (development stand-in, not MediaMTX)"));
+    }
+
     [TestCase("1.15.1", "", """{"error":"path not found"}""")]
     [TestCase("1.15.5", """{"status":"ok"}""", """{"status":"error","error":"path not found"}""")]
     [TestCase("1.20.1", """{"status":"ok"}""", """{"status":"error","error":"path not found"}""")]

@@ -126,7 +126,7 @@ public class StillImageTests
         using (var none = await _http.GetAsync(url))
         {
             Assert.That(none.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(none.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Basic realm=\"appliance\", charset=\"UTF-8\""));
+            Assert.That(none.Headers.WwwAuthenticate.ToString(), Does.StartWith("Basic realm=\"appliance\", charset=\"UTF-8\"").And.Contains("Bearer"));
             Assert.That(await none.Content.ReadAsStringAsync(), Does.Contain("Authentication required"));
         }
         // Unauthenticated: not even whether a camera exists is told.
