@@ -250,6 +250,16 @@ test('a page of another origin cannot use the session cookie on /ws', async () =
   } finally { evil.close(); }
 });
 
+test('a session ended elsewhere (as at expiry) sends the page back to login in plain words', async () => {
+  // The server closes the socket (1008 "session ended"); the page asks GET /api/session, gets 401.
+  await page.evaluate(() => fetch('/api/session', { method: 'DELETE' }));
+  await page.waitForFunction(() => !document.querySelector('#login').hidden &&
+    /session has ended/.test(document.querySelector('#login-message').textContent), null, { timeout: 15000 });
+  console.log(`after the session ended: ${await page.textContent('#login-message')}`);
+  await login(page, app.jwt('admin'));
+  await card(page).waitFor();
+});
+
 test('logout ends the session: GET /api/session is 401 and /ws no longer authenticates', async () => {
   await page.click('#logout');
   await page.waitForSelector('#login:not([hidden])');
