@@ -64,6 +64,8 @@ discovery_enabled = false
 ${withCamera ? VIRTUAL_CAMERA : ''}
 [recording]
 path = "recordings"
+# Progress every 0.5 s: a 3 s recording shows several updates even on a loaded machine.
+progress_interval = 0.5
 
 [snapshots]
 path = "snapshots"
