@@ -76,8 +76,13 @@ test('a wrong credential is refused in plain words and leaves the login form', a
   assert.equal(await page.isVisible('#app'), false);
 });
 
-test('an admin logs in and the camera card shows the live state', async () => {
-  await login(page, app.jwt('admin'));
+test('an admin logs in with the keyboard alone and the camera card shows the live state', async () => {
+  await page.goto(app.url);
+  await page.waitForSelector('body[data-login-ready]');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'login-token', 'the credential field has focus');
+  await page.keyboard.type(app.jwt('admin'));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('body[data-ready]', { timeout: 15000 });
   const c = card(page);
   await c.waitFor();
   await page.waitForFunction(() => document.querySelector('article.camera[data-device="virtual0"] .badge')?.textContent === 'Connected', null, { timeout: 20000 });
@@ -129,6 +134,37 @@ test('screenshots at 1280x800 and 390x844', async () => {
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);
   await phone.close();
+});
+
+test('text is readable in sunlight: every visible text has WCAG AA contrast (4.5:1) or better', async () => {
+  const worst = await page.evaluate(() => {
+    const rgb = c => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = el => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el.checkVisibility() || el.closest('video, img, dialog:not([open])')) continue;
+      const style = getComputedStyle(el);
+      const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      found.push({ text: n.textContent.trim().slice(0, 40), ratio: Math.round(ratio * 100) / 100, disabled: !!el.closest(':disabled') });
+    }
+    return found.filter(f => !f.disabled).sort((x, y) => x.ratio - y.ratio).slice(0, 3);
+  });
+  console.log(`lowest contrast: ${worst.map(w => `${w.ratio}:1 "${w.text}"`).join(', ')}`);
+  assert.ok(worst.length > 0);
+  assert.ok(worst[0].ratio >= 4.5, `lowest contrast ${worst[0].ratio}:1 for "${worst[0].text}"`);
 });
 
 test('a snapshot downloads with the session cookie (fetch in the page)', async () => {
