@@ -70,7 +70,11 @@ $AptPackages = @(
     'libgpiod2',
     # Packaging: systemd-analyze verify/security on the unit files (tests/Appliance.Tests/Packaging);
     # `bundle`: RAUC (rauc bundle / rauc info) with squashfs-tools, and openssl for the dev signing cert.
-    'systemd', 'rauc', 'squashfs-tools', 'openssl'
+    'systemd', 'rauc', 'squashfs-tools', 'openssl',
+    # Browser tests of the web console (tests/browser): Debian's Chromium driven by playwright-core under
+    # Node.js. npm comes with the machine's Node.js (NodeSource bundles it); Invoke-BrowserTest installs
+    # Debian's npm only where the npm command is missing, since that package would replace such a Node.js.
+    'chromium', 'nodejs'
 )
 
 $Root = $PSScriptRoot
@@ -237,11 +241,24 @@ function Invoke-Test {
     }
     catch { $failure = $_ }
     if (-not $failure) {
+        # The host tests built src/Appliance and the stand-in in Release already; the page needs both.
+        try { Invoke-BrowserTest -SkipBuild:($Configuration -eq 'Release') -ResultsDirectory (Join-Path $results 'browser') }
+        catch { $failure = $_ }
+    }
+    if (-not $failure) {
         try { Invoke-VmTest -SkipBuild -ResultsDirectory (Join-Path $results 'vm') }
         catch { $failure = $_ }
     }
-    # One closing line over all test projects, from their TRX files.
+    # One closing line over all test projects, from their TRX files and the browser suite's JUnit file.
     $counts = @{ passed = 0; failed = 0; skipped = 0; total = 0 }
+    foreach ($junit in Get-ChildItem -Path $results -Filter junit.xml -Recurse -ErrorAction SilentlyContinue) {
+        $cases = @(([xml](Get-Content -Raw $junit.FullName)).SelectNodes('//testcase'))
+        $bad = @($cases | Where-Object { $_.SelectSingleNode('failure|error') }).Count
+        $skip = @($cases | Where-Object { $_.SelectSingleNode('skipped') }).Count
+        $counts.failed += $bad
+        $counts.passed += $cases.Count - $bad - $skip
+        $counts.total += $cases.Count
+    }
     foreach ($trx in Get-ChildItem -Path $results -Filter *.trx -Recurse -ErrorAction SilentlyContinue) {
         $c = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
         $n = { param($name) [int]('0' + $c.GetAttribute($name)) }
@@ -278,6 +295,39 @@ function Invoke-VmTest([switch]$SkipBuild, [string]$ResultsDirectory = (Join-Pat
     $measurements = Join-Path $Artifacts 'vm/measurements.txt'
     if (Test-Path $measurements) {
         Write-Host 'vm-test measurements (see docs/benchmarks.md):'
+        Get-Content $measurements | ForEach-Object { Write-Host "  $_" }
+    }
+}
+
+# browser-test: the web console in Debian's Chromium (headless) against the real service, a virtual
+# camera and the MediaMTX stand-in (tests/browser: node:test + playwright-core). Screenshots and the
+# console's size and time-to-interactive go to artifacts/browser/; JUnit results to $ResultsDirectory.
+function Invoke-BrowserTest([switch]$SkipBuild, [string]$ResultsDirectory = (Join-Path $Artifacts 'test-results/browser')) {
+    Invoke-Deps
+    Write-Step 'browser-test (Chromium, playwright-core, the real service + MediaMTX stand-in)'
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) {
+        Invoke-AsRoot @('apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'npm')
+    }
+    $dir = Join-Path $Root 'tests/browser'
+    # npm ci when node_modules is missing or older than the committed lock file (npm stamps its own copy).
+    $installed = Join-Path $dir 'node_modules/.package-lock.json'
+    if (-not (Test-Path -PathType Leaf $installed) -or (Get-Item -Force $installed).LastWriteTimeUtc -lt (Get-Item (Join-Path $dir 'package-lock.json')).LastWriteTimeUtc) {
+        Exec { npm ci --prefix $dir --no-audit --no-fund }
+    }
+    if (-not $SkipBuild) {
+        Exec { dotnet build $ServiceProject -c Release -tl:off }
+        Exec { dotnet build (Join-Path $Root 'tests/Appliance.MediaMtxStandIn') -c Release -tl:off }
+    }
+    New-Item -ItemType Directory -Force $ResultsDirectory | Out-Null
+    $junit = Join-Path $ResultsDirectory 'junit.xml'
+    Push-Location $dir
+    try {
+        Exec { node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=junit --test-reporter-destination=$junit console.test.js }
+    }
+    finally { Pop-Location }
+    $measurements = Join-Path $Artifacts 'browser/measurements.txt'
+    if (Test-Path $measurements) {
+        Write-Host 'browser-test measurements (see docs/benchmarks.md):'
         Get-Content $measurements | ForEach-Object { Write-Host "  $_" }
     }
 }
@@ -891,7 +941,10 @@ usage: dotnet pwsh ./build.ps1 <task> [-Rid linux-x64|linux-arm64] [-Configurati
 tasks:
   deps      install the missing Debian packages the build and tests need (apt; sudo when not root)
   build     dotnet build Appliance.sln (default task)
-  test      deps, then dotnet test Appliance.sln (host tests), then vm-test, with a summary; non-zero exit on failure
+  test      deps, then dotnet test Appliance.sln (host tests), browser-test, then vm-test, with a summary; non-zero exit on failure
+  browser-test
+            the web console in headless Chromium against the real service, a virtual camera and the
+            MediaMTX stand-in (tests/browser; npm ci when needed); screenshots in artifacts/browser/
   vm-test   the "Vm" tests (real V4L2 vivid cameras, gpio-sim GPIO) inside a QEMU VM with Debian's kernel
   run       the development chain: media server (MediaMTX on PATH / -MediaMtx PATH, else the stand-in), the service, a login token; Ctrl+C stops all
   publish   Native AOT binary for -Rid into artifacts/publish/<rid>; fails on any warning
@@ -922,6 +975,7 @@ try {
         'build' { Invoke-Build }
         'test' { Invoke-Test }
         'vm-test' { Invoke-VmTest }
+        'browser-test' { Invoke-BrowserTest }
         'run' { Invoke-Run }
         'publish' { Invoke-Publish $Rid }
         'smoke' { Invoke-Smoke -SkipPublish:$NoPublish }

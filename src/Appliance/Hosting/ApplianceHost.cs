@@ -291,6 +291,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Map(server.WebsocketPath, (RequestDelegate)endpoint.HandleAsync);
         HealthEndpoints.Map(app, health);
         new SessionEndpoints(authenticator, authFailures, sessions, loggers.CreateLogger<SessionEndpoints>()).Map(app);
+        Appliance.WebConsole.ConsoleEndpoints.Map(app, config); // the field-tech page at / (Console/)
 
         // systemd and lifecycle
         var systemd = new SystemdNotifications(app.Services.GetRequiredService<ISystemdNotifier>(), events, health,
