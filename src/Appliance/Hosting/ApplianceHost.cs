@@ -302,7 +302,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         health.Report("websocket_server", ComponentState.Starting, "binding");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            var addresses = string.Join(", ", app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+            // The media-auth hook's loopback listener shares this Kestrel but serves only MediaMTX's questions: not an API address.
+            var hookSuffix = $":{mediaAuthHookPort()}";
+            var addresses = string.Join(", ", (app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
+                .Where(a => !a.EndsWith(hookSuffix, StringComparison.Ordinal)));
             health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
             events.Publish(new ServiceLifecycleEvent(Started: true, AppInfo.Version, AppInfo.Uptime));
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);

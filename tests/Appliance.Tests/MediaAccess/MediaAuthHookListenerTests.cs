@@ -33,6 +33,16 @@ public class MediaAuthHookListenerTests
     }
 
     [Test]
+    public void TheHookListenerIsNotAnnouncedAsAnApiAddress()
+    {
+        // It shares Kestrel with the API, but serves only MediaMTX's questions: the start-up log and
+        // websocket_server's health must not send anyone there for JSON-RPC.
+        var details = _host.Host.Health.Snapshot().Single(c => c.Name == "websocket_server").Detail;
+        Assert.That(details, Does.Contain($":{_host.Host.BoundAddress.Port}"));
+        Assert.That(details, Does.Not.Contain($":{_host.Host.MediaAuthHookPort}"));
+    }
+
+    [Test]
     public async Task FirstAttemptsWithoutACredentialAre401AndDoNotCountAsFailures()
     {
         const string ip = "198.51.100.1";
