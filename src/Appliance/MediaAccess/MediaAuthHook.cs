@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Appliance.Configuration;
+using Appliance.Hosting.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -50,7 +51,7 @@ public sealed class MediaAuthHook(MediaAccessPolicy policy, ILogger<MediaAuthHoo
             response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
-        if (await ReadBodyAsync(context) is not { } body)
+        if (await BoundedBody.ReadAsync(context, MaxBodyBytes) is not { } body)
         {
             response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return;
@@ -81,18 +82,4 @@ public sealed class MediaAuthHook(MediaAccessPolicy policy, ILogger<MediaAuthHoo
                 request.Action, request.Path, request.Protocol, request.Ip, decision);
     }
 
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > MaxBodyBytes) return null;
-        var buffer = new byte[MaxBodyBytes + 1];
-        var length = 0;
-        while (length < buffer.Length)
-        {
-            var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
-            if (read == 0) break;
-            length += read;
-        }
-        return length > MaxBodyBytes ? null : buffer[..length];
-    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Appliance.Testing.MediaMtx.Auth;
+using Appliance.Testing.MediaMtx.Runtime;
 using Appliance.Testing.MediaMtx.Exchanges;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -23,31 +24,22 @@ internal sealed class ApiHost(ApiRouter router, StandInOptions options, MediaMtx
 {
     private const string GarbageBody = "<html><body><h1>502 Bad Gateway</h1></body></html>\u0000{\"items\": [";
 
-    private WebApplication? _app;
+    private LoopbackListener? _listener;
 
     public int Port { get; private set; }
 
     public async Task StartAsync(int port)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        _app = app;
-        Port = new Uri(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
+        _listener = await LoopbackListener.StartAsync(port, HandleAsync);
+        Port = _listener.Port;
     }
 
     /// <summary>Closes the listener (connections are refused from here on) and open connections.</summary>
     public async Task StopAsync()
     {
-        if (_app is null) return;
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        _app = null;
+        if (_listener is null) return;
+        await _listener.DisposeAsync();
+        _listener = null;
     }
 
     private async Task HandleAsync(HttpContext context)

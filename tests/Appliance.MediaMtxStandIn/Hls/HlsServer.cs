@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Appliance.Testing.MediaMtx.Auth;
+using Appliance.Testing.MediaMtx.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -42,7 +43,7 @@ internal sealed class HlsServer(StandInOptions options, AuthHttpClient? authHttp
     private readonly Dictionary<string, HlsMuxer> _muxers = new(StringComparer.Ordinal);
     private readonly Dictionary<Guid, HlsSession> _sessions = [];
     private readonly SemaphoreSlim _startGate = new(1, 1);
-    private WebApplication? _app;
+    private LoopbackListener? _listener;
     private Timer? _reaper;
 
     public int Port { get; private set; }
@@ -55,16 +56,8 @@ internal sealed class HlsServer(StandInOptions options, AuthHttpClient? authHttp
 
     public async Task StartAsync(int port)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        var app = builder.Build();
-        app.Run(HandleAsync);
-        await app.StartAsync();
-        _app = app;
-        Port = new Uri(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
-            .Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()).Port;
+        _listener = await LoopbackListener.StartAsync(port, HandleAsync);
+        Port = _listener.Port;
         var period = TimeSpan.FromSeconds(Math.Clamp(options.HlsMuxerCloseAfter.TotalSeconds / 3, 0.2, 5));
         _reaper = new Timer(_ => CloseIdle(), null, period, period);
     }
@@ -73,11 +66,10 @@ internal sealed class HlsServer(StandInOptions options, AuthHttpClient? authHttp
     {
         _reaper?.Dispose();
         _reaper = null;
-        if (_app is not null)
+        if (_listener is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-            _app = null;
+            await _listener.DisposeAsync();
+            _listener = null;
         }
         KillAllNow();
     }

@@ -70,22 +70,8 @@ public class VirtualCameraReloadTests
         return default;
     }
 
-    private static async Task<JsonElement> RecordingUpdate(RpcTestClient client, string status, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            while (client.Notifications.TryDequeue(out var doc))
-            {
-                if (doc.RootElement.GetProperty("method").GetString() != "recording_status_update") continue;
-                var p = doc.RootElement.GetProperty("params");
-                if (p.GetProperty("status").GetString() == status) return p.Clone();
-            }
-            await Task.Delay(20);
-        }
-        Assert.Fail($"no recording_status_update {status}");
-        return default;
-    }
+    private static Task<JsonElement> RecordingUpdate(RpcTestClient client, string status, double seconds = 20) =>
+        client.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == status, seconds);
 
     private async Task<List<(string Device, string Status, string Name)>> CameraList(RpcTestClient client)
     {

@@ -44,7 +44,7 @@ public sealed class SessionEndpoints(Authenticator authenticator, AuthFailureThr
             await Error(context, StatusCodes.Status415UnsupportedMediaType, "send the login as Content-Type: application/json, body {\"token\":\"<JWT or API key>\"}");
             return;
         }
-        if (await ReadBodyAsync(context) is not { } body)
+        if (await BoundedBody.ReadAsync(context, MaxBodyBytes) is not { } body)
         {
             await Error(context, StatusCodes.Status413PayloadTooLarge, $"the login body is larger than {MaxBodyBytes} bytes");
             return;
@@ -132,20 +132,6 @@ public sealed class SessionEndpoints(Authenticator authenticator, AuthFailureThr
         return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The body, or null when it is larger than <see cref="MaxBodyBytes"/> (read no further than that).</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > MaxBodyBytes) return null;
-        var buffer = new byte[MaxBodyBytes + 1];
-        var length = 0;
-        while (length < buffer.Length)
-        {
-            var read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted);
-            if (read == 0) break;
-            length += read;
-        }
-        return length > MaxBodyBytes ? null : buffer[..length];
-    }
 
     private Task Describe(HttpContext context, ConsoleSession session)
     {
