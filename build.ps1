@@ -589,7 +589,9 @@ function Invoke-Smoke([switch]$SkipPublish) {
 function New-SmokeConfig([string]$Dir, [int]$Port) {
     $paths = @{ 'security.api_keys_file' = "$Dir/state/api-keys.json"; 'recording.path' = "$Dir/recordings";
                 'snapshots.path' = "$Dir/snapshots"; 'storage.state_dir' = "$Dir/state" }
-    $set = @{ 'server.port' = "$Port"; 'server.environment' = '"development"' }
+    # Free ports for MediaMTX's API and the auth hook too: a development run (`run`) may hold the defaults.
+    $set = @{ 'server.port' = "$Port"; 'server.environment' = '"development"';
+              'mediamtx.api_port' = "$(Get-FreeTcpPort)"; 'mediamtx.auth_hook_port' = "$(Get-FreeTcpPort)" }
     foreach ($k in $paths.Keys) { $set[$k] = '"' + $paths[$k] + '"' }
     $section = ''
     $seen = @{}

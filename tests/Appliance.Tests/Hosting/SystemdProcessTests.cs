@@ -110,6 +110,10 @@ public class SystemdProcessTests
                 api_keys_file = "state/api-keys.json"
                 [camera]
                 discovery_enabled = false
+                [mediamtx]
+                # Free ports, not MediaMTX's defaults: a development run (build.ps1 run) on this machine must not answer.
+                api_port = {FreePort()}
+                auth_hook_port = {FreePort()}
                 [recording]
                 path = "recordings"
                 [snapshots]
