@@ -308,6 +308,9 @@ function Invoke-BrowserTest([switch]$SkipBuild, [string]$ResultsDirectory = (Joi
     if (-not (Get-Command npm -ErrorAction SilentlyContinue)) {
         Invoke-AsRoot @('apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'npm')
     }
+    # playwright-core (tests/browser/package.json) needs Node.js 20 or later; Debian 12's own nodejs is 18.
+    $nodeMajor = [int]((node --version) -replace '^v(\d+)\..*$', '$1')
+    if ($nodeMajor -lt 20) { throw "browser-test: Node.js $(node --version) is too old: playwright-core needs Node.js 20 or later (NodeSource's nodejs 20 for Debian, or Debian 13's own)" }
     $dir = Join-Path $Root 'tests/browser'
     # npm ci when node_modules is missing or older than the committed lock file (npm stamps its own copy).
     $installed = Join-Path $dir 'node_modules/.package-lock.json'
