@@ -190,7 +190,7 @@ test('a 3 s recording shows progress, then plays in the page', async () => {
   assert.match(await c.locator('.progress').textContent(), /stopped/);
 
   await page.click('button.tab[data-tab="files"]');
-  await page.locator('#file-rows tr[data-filename] button.play').first().click();
+  await page.locator('#file-rows[data-kind="recordings"] tr[data-filename] button.play').first().click();
   const video = page.locator('#file-viewer video');
   await video.waitFor();
   await page.waitForFunction(() => document.querySelector('#file-viewer video')?.readyState >= 2, null, { timeout: 20000 });
@@ -208,10 +208,10 @@ test('a viewer sees no delete or snapshot control, and a forged delete is refuse
   assert.equal(await card(viewer).locator('button.start-recording').count(), 0);
   await viewer.click('button.tab[data-tab="files"]');
   await viewer.click('button.kind[data-kind="snapshots"]');
-  await viewer.locator('#file-rows tr[data-filename]').first().waitFor();
+  await viewer.locator('#file-rows[data-kind="snapshots"] tr[data-filename]').first().waitFor();
   assert.equal(await viewer.locator('#file-rows button.delete').count(), 0);
   assert.ok(await viewer.locator('#file-rows a', { hasText: 'Download' }).count() > 0);
-  const name = await viewer.locator('#file-rows tr[data-filename]').first().getAttribute('data-filename');
+  const name = await viewer.locator('#file-rows[data-kind="snapshots"] tr[data-filename]').first().getAttribute('data-filename');
   // The same socket the page uses (cookie, own Origin), with a request the page would never send.
   const answer = await viewer.evaluate(filename => new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://${location.host}/ws`);
@@ -228,7 +228,7 @@ test('a viewer sees no delete or snapshot control, and a forged delete is refuse
 test('an admin deletes a snapshot after confirming in the dialog', async () => {
   await page.click('button.tab[data-tab="files"]');
   await page.click('button.kind[data-kind="snapshots"]');
-  const row = page.locator('#file-rows tr[data-filename]').first();
+  const row = page.locator('#file-rows[data-kind="snapshots"] tr[data-filename]').first();
   await row.waitFor();
   const name = await row.getAttribute('data-filename');
   await row.locator('button.delete').click();

@@ -7,6 +7,7 @@ const PAGE = 20;
 export class Files {
   constructor() {
     this.kind = 'recordings';
+    this.loads = 0; // listings asked for; only the latest one is drawn
     this.offset = 0;
     this.total = 0;
     this.rpc = null;
@@ -30,14 +31,17 @@ export class Files {
   }
 
   async load() {
-    const method = this.kind === 'recordings' ? 'list_recordings' : 'list_snapshots';
-    const r = await attempt(`Listing ${this.kind}`, () => this.rpc.call(method, { limit: PAGE, offset: this.offset }));
-    if (!r) return;
+    const kind = this.kind, seq = ++this.loads;
+    const method = kind === 'recordings' ? 'list_recordings' : 'list_snapshots';
+    const r = await attempt(`Listing ${kind}`, () => this.rpc.call(method, { limit: PAGE, offset: this.offset }));
+    // A tap on the other kind (or another page) while this listing was on its way: that one draws.
+    if (!r || seq !== this.loads) return;
     this.total = r.total;
     if (this.offset > 0 && this.offset >= r.total) { this.offset = Math.max(0, r.total - PAGE); return this.load(); }
     const rows = r.files.map(f => this.row(f));
     if (!rows.length) rows.push(h('tr', {}, h('td', { colspan: '4', class: 'empty' }, `No ${this.kind} yet.`)));
     $('#file-rows').replaceChildren(...rows);
+    $('#file-rows').dataset.kind = kind; // what the rows are (scripts and tests wait on it)
     const last = Math.min(r.total, this.offset + r.files.length);
     $('#files-page').textContent = r.total ? `${this.offset + 1}–${last} of ${r.total}` : '';
     $('#files-prev').disabled = this.offset === 0;
