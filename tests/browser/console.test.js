@@ -126,10 +126,17 @@ test('screenshots at 1280x800 and 390x844', async () => {
   await page.screenshot({ path: join(artifacts, 'console-1280x800.png') });
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
   const p = await newPage(phone, 'phone');
+  // Every request to the media server, with the headers Chromium really sent (cookies included).
+  const toMedia = [];
+  p.on('request', r => { if (new URL(r.url()).port === String(app.ports.hls)) toMedia.push(r.allHeaders()); });
   await login(p, app.jwt('operator', 'browser-phone'));
   await card(p).waitFor();
   await card(p).locator('button.watch').click();
   await p.waitForFunction(() => document.querySelector('.live')?.dataset.mode, null, { timeout: 45000 });
+  // Cookies are not port-scoped: the media server (another port of this host) must still never get the session.
+  const mediaHeaders = await Promise.all(toMedia);
+  assert.ok(mediaHeaders.length > 0, 'the phone asked the media server for HLS');
+  for (const headers of mediaHeaders) assert.doesNotMatch(headers.cookie ?? '', /appliance_session/, 'the session cookie went to the media server');
   await p.screenshot({ path: join(artifacts, 'console-390x844.png'), fullPage: false });
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);

@@ -43,7 +43,10 @@ export class LiveView {
   }
 
   async start() {
-    this.video = h('video', { class: 'live-video', muted: true, autoplay: true, playsInline: true, 'aria-label': `Live picture from ${this.label}` });
+    // crossOrigin anonymous: the media server is another port of this host, and cookies are not
+    // port-scoped, so without it a native HLS player would carry the console's session cookie to
+    // MediaMTX. Anonymous CORS sends none (MediaMTX allows any origin; its HLS session then rides in the query).
+    this.video = h('video', { class: 'live-video', muted: true, autoplay: true, playsInline: true, crossOrigin: 'anonymous', 'aria-label': `Live picture from ${this.label}` });
     this.status = h('p', { class: 'live-status', role: 'status' }, 'Starting the live view…');
     this.box.replaceChildren(this.video, this.status);
     const failures = [];
