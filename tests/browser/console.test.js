@@ -255,6 +255,11 @@ test('the system tab shows health per component, storage and the LEDs to an admi
   const text = await page.textContent('#system');
   assert.match(text, /websocket server/);
   assert.match(text, /Recording stops at/);
+  // The retention form starts from the policy in force (get_storage_info's retention).
+  await page.waitForSelector('#system .retention-now', { timeout: 10000 });
+  assert.match(await page.textContent('#system .retention-now'), /^In force: (age|size|manual), /);
+  const rule = await page.locator('#system form.retention select[name="policy_type"]').inputValue();
+  assert.match(await page.textContent('#system .retention-now'), new RegExp(`^In force: ${rule}, `), 'the form shows the rule in force');
   await page.waitForFunction(() => /status: /.test(document.querySelector('#system .leds')?.textContent ?? ''), null, { timeout: 10000 });
   assert.ok(await page.locator('#system button.press-short').count() === 1, 'the virtual button is there for an admin');
   await page.click('button.tab[data-tab="cameras"]');

@@ -37,6 +37,33 @@ public class RetentionRpcTests
     }
 
     [Test]
+    public async Task GetStorageInfoShowsThePolicyInForceBeforeAndAfterItIsSet()
+    {
+        // A client (the console's System tab) shows the rule before changing it: first the config's, then the stored one.
+        await using var host = await RunningHost.StartAsync(storageExtra: "min_free_mb = 0\nretention_enabled = false");
+        await using var client = await host.ConnectAsync(Role.Admin);
+        using (var reply = await client.CallAsync("get_storage_info"))
+        {
+            var retention = RpcAssert.Result(reply).GetProperty("retention");
+            Assert.That(RpcAssert.Names(retention), Is.EqualTo(new[] { "enabled", "max_age_days", "max_size_gb", "message", "policy_type", "updated_at" }));
+            Assert.That(retention.GetProperty("enabled").GetBoolean(), Is.False);
+            Assert.That(retention.GetProperty("updated_at").ValueKind, Is.EqualTo(JsonValueKind.Null), "never set: the config's policy");
+            Assert.That(retention.GetProperty("message").GetString(), Does.Contain("disabled"));
+        }
+        using (var set = await client.CallAsync("set_retention_policy", """{"policy_type":"size","enabled":true,"max_size_gb":2.5}"""))
+            RpcAssert.Result(set);
+        using (var reply = await client.CallAsync("get_storage_info"))
+        {
+            var retention = RpcAssert.Result(reply).GetProperty("retention");
+            Assert.That(retention.GetProperty("policy_type").GetString(), Is.EqualTo("size"));
+            Assert.That(retention.GetProperty("enabled").GetBoolean(), Is.True);
+            Assert.That(retention.GetProperty("max_size_gb").GetDouble(), Is.EqualTo(2.5));
+            Assert.That(retention.GetProperty("updated_at").GetString(), Does.EndWith("Z"));
+            Assert.That(retention.GetProperty("message").GetString(), Is.EqualTo("size, the oldest files are deleted while recordings and snapshots exceed 2.5 GiB"));
+        }
+    }
+
+    [Test]
     public async Task TheStoredPolicyIsEchoedPersistedAndEnforcedAfterARestart()
     {
         string stateFile;

@@ -69,7 +69,7 @@ export class SystemView {
       if (days.value) params.max_age_days = Number(days.value);
       if (gb.value) params.max_size_gb = Number(gb.value);
       const r = await attempt('Saving the retention policy', () => this.rpc.call('set_retention_policy', params));
-      if (r) notify(r.message ?? 'Retention policy saved');
+      if (r) { notify(r.message ?? 'Retention policy saved'); part.load(); }
     });
     const cleanup = h('button', { type: 'button', onclick: async () => {
       const r = await attempt('Cleanup', () => this.rpc.call('cleanup_old_files'));
@@ -83,7 +83,15 @@ export class SystemView {
         h('p', {}, h('label', {}, `Used ${s.usage_percentage}% `, meter),
           s.critical_space_warning ? h('strong', { class: 'error-text' }, ' Critical: recordings are refused') : s.low_space_warning ? h('strong', { class: 'warn-text' }, ' Low on space') : ''),
         facts([['Total', bytes(s.total_space)], ['Free', bytes(s.available_space)], ['Recordings', bytes(s.recordings_size)],
-          ['Snapshots', bytes(s.snapshots_size)], ['Warning at', `${s.warn_percent}%`], ['Recording stops at', `${s.block_percent}%`]]));
+          ['Snapshots', bytes(s.snapshots_size)], ['Warning at', `${s.warn_percent}%`], ['Recording stops at', `${s.block_percent}%`]]),
+        s.retention ? h('p', { class: 'retention-now' }, `In force: ${s.retention.message}`) : '');
+      // The form starts from the policy in force (not while someone is editing it).
+      if (s.retention && !form.contains(document.activeElement)) {
+        type.value = s.retention.policy_type;
+        enabled.checked = s.retention.enabled;
+        days.value = s.retention.max_age_days > 0 ? String(s.retention.max_age_days) : '';
+        gb.value = s.retention.max_size_gb > 0 ? String(s.retention.max_size_gb) : '';
+      }
     } };
     return part;
   }

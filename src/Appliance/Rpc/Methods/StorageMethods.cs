@@ -6,8 +6,10 @@ using Appliance.Storage;
 namespace Appliance.Rpc.Methods;
 
 /// <param name="UsagePercentage">df's Use% (used / (used + available)), one decimal.</param>
+/// <param name="Retention">The retention policy in force (as set_retention_policy answers it), so a client can show it before changing it.</param>
 public sealed record StorageInfoResult(long TotalSpace, long UsedSpace, long AvailableSpace, double UsagePercentage,
-    long RecordingsSize, long SnapshotsSize, bool LowSpaceWarning, bool CriticalSpaceWarning, int WarnPercent, int BlockPercent);
+    long RecordingsSize, long SnapshotsSize, bool LowSpaceWarning, bool CriticalSpaceWarning, int WarnPercent, int BlockPercent,
+    RetentionPolicyResult Retention);
 
 public sealed record RetentionPolicyResult(string PolicyType, bool Enabled, double MaxAgeDays, double MaxSizeGb, string? UpdatedAt, string Message);
 
@@ -23,7 +25,7 @@ public sealed class StorageMethods(FileCatalog catalog, StorageGuard guard, Rete
             var state = guard.Check();
             var result = new StorageInfoResult(state.Disk.Total, state.Disk.Used, state.Disk.Available, Math.Round(state.UsagePercent, 1),
                 catalog.Scan(MediaKind.Recording).Sum(f => f.Size), catalog.Scan(MediaKind.Snapshot).Sum(f => f.Size),
-                state.LowSpaceWarning, state.CriticalSpaceWarning, state.WarnPercent, state.BlockPercent);
+                state.LowSpaceWarning, state.CriticalSpaceWarning, state.WarnPercent, state.BlockPercent, PolicyResult(sweeper.Policies.Current, Explain(sweeper.Policies.Current)));
             return ValueTask.FromResult(RpcResult.From(result, FileJsonContext.Default.StorageInfoResult));
         });
         table.Add("set_retention_policy", Role.Admin, call =>
@@ -39,9 +41,7 @@ public sealed class StorageMethods(FileCatalog catalog, StorageGuard guard, Rete
                 throw new RpcException(RpcErrorCode.InternalError,
                     $"Could not store the retention policy ({ex.Message}); the previous policy stays in force");
             }
-            var result = new RetentionPolicyResult(stored.PolicyType, stored.Enabled, stored.MaxAgeDays, stored.MaxSizeGb,
-                stored.UpdatedAt is { } t ? FileMethods.Iso(t) : null, Describe(stored));
-            return ValueTask.FromResult(RpcResult.From(result, FileJsonContext.Default.RetentionPolicyResult));
+            return ValueTask.FromResult(RpcResult.From(PolicyResult(stored, $"Retention policy stored ({Explain(stored)})"), FileJsonContext.Default.RetentionPolicyResult));
         });
         table.Add("cleanup_old_files", Role.Admin, async call =>
         {
@@ -77,7 +77,12 @@ public sealed class StorageMethods(FileCatalog catalog, StorageGuard guard, Rete
         return n;
     }
 
-    private static string Describe(RetentionPolicy p)
+    /// <summary>The policy as both methods show it; <paramref name="message"/> says what was done (set) or what is in force (get_storage_info).</summary>
+    private static RetentionPolicyResult PolicyResult(RetentionPolicy p, string message) =>
+        new(p.PolicyType, p.Enabled, p.MaxAgeDays, p.MaxSizeGb, p.UpdatedAt is { } t ? FileMethods.Iso(t) : null, message);
+
+    /// <summary>"age, files older than 7 days are deleted".</summary>
+    private static string Explain(RetentionPolicy p)
     {
         var what = !p.Enabled ? "disabled: files are deleted only by cleanup for free space"
             : p.PolicyType switch
@@ -86,6 +91,6 @@ public sealed class StorageMethods(FileCatalog catalog, StorageGuard guard, Rete
                 "size" => string.Create(CultureInfo.InvariantCulture, $"the oldest files are deleted while recordings and snapshots exceed {p.MaxSizeGb:0.###} GiB"),
                 _ => "manual: files are deleted only by cleanup for free space",
             };
-        return $"Retention policy stored ({p.PolicyType}, {what})";
+        return $"{p.PolicyType}, {what}";
     }
 }
