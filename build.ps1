@@ -62,6 +62,8 @@ $AptPackages = @(
     # VM tests (tests/vm/run-in-vm.sh): QEMU, a busybox initramfs, and the headers to build gpio-sim
     # for Debian's kernel (the exact linux-headers-<version> is checked by vm-test).
     'qemu-system-x86', 'busybox-static', 'cpio', 'kmod', 'make', 'linux-headers-amd64',
+    # v4l2-ctl: the VM tests compare what the service enumerates with the kernel's own listing.
+    'v4l-utils',
     # MediaMTX stand-in's RTSP relay (tests/media/rtsp-relay.py, run with /usr/bin/python3).
     'python3-gst-1.0', 'gir1.2-gst-rtsp-server-1.0',
     'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad',

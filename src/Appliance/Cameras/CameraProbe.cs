@@ -1,5 +1,6 @@
 using Appliance.Cameras.V4L2;
 using Appliance.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Cameras;
 
@@ -10,8 +11,9 @@ public interface ICameraProbe
     Camera? Probe(string device, CameraSection config, string? byId);
 }
 
-/// <summary>The real probe: QUERYCAP, then ENUM_FMT / ENUM_FRAMESIZES / ENUM_FRAMEINTERVALS.</summary>
-public sealed class V4l2CameraProbe : ICameraProbe
+/// <summary>The real probe: QUERYCAP, then ENUM_FMT / ENUM_FRAMESIZES / ENUM_FRAMEINTERVALS, each until
+/// the kernel's end of list (a driver that never ends one is cut at a safety cap and logged).</summary>
+public sealed class V4l2CameraProbe(ILogger? log = null) : ICameraProbe
 {
     public Camera? Probe(string device, CameraSection config, string? byId)
     {
@@ -34,6 +36,7 @@ public sealed class V4l2CameraProbe : ICameraProbe
                         modes.Add(new V4l2Mode(format.FourCc, size, node.EnumerateFrameRates(code, size)));
                 }
             }
+            foreach (var cut in node.Truncated) log?.LogWarning("Camera capabilities cut short: {What}", cut);
             var (input, resolution, fps) = CameraModes.Choose(modes, config);
             var identity = byId ?? $"{id.Driver}:{id.BusInfo}:{id.Card}";
             return new Camera(device, Camera.StreamPathFor(device), id.Card, CameraStatus.Connected, CameraSource.V4l2, identity,

@@ -157,7 +157,7 @@ public sealed class ApplianceHost : IAsyncDisposable
 
         // Cameras: the registry is the single source of truth; discovery keeps it in step with /dev.
         var cameras = new CameraRegistry(events);
-        var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(), health, events,
+        var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(loggers.CreateLogger<V4l2CameraProbe>()), health, events,
             loggers.CreateLogger<CameraDiscovery>(), overrides.DevDirectory ?? "/dev");
 
         // MediaMTX: one client (timeout + circuit breaker), the path reconciler, the health monitor.

@@ -73,6 +73,20 @@ public sealed class RpcCall(RpcConnection connection, string method, JsonElement
         return s;
     }
 
+    /// <summary>-32602 naming the first member that is none of <paramref name="known"/> and not the
+    /// per-call <c>auth_token</c> every method accepts: a typo ("durration") must not be silently ignored.</summary>
+    public void RejectUnknown(params string[] known)
+    {
+        if (parameters.ValueKind != JsonValueKind.Object) return;
+        foreach (var member in parameters.EnumerateObject())
+        {
+            if (member.NameEquals("auth_token") || known.Contains(member.Name, StringComparer.Ordinal)) continue;
+            // The name is the client's: bounded (the whole request is) but quoted at most 64 characters long.
+            var name = member.Name.Length > 64 ? member.Name[..64] + "…" : member.Name;
+            throw RpcException.InvalidParams(name, $"unknown parameter '{name}' ({method} takes {string.Join(", ", known)})");
+        }
+    }
+
     private bool TryGet(string name, out JsonElement value)
     {
         value = default;

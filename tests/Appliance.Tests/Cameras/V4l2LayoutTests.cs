@@ -137,6 +137,10 @@ public class V4l2LayoutTests
         Assert.That(V4l2.FourCc(0x56595559), Is.EqualTo("YUYV"));
         Assert.That(V4l2.FourCc(0x47504A4D), Is.EqualTo("MJPG"));
         Assert.That(V4l2.FourCc(0x34363248), Is.EqualTo("H264"));
+        // Big-endian variants (V4L2_PIX_FMT_FLAG_BE, bit 31) as v4l2-ctl prints them: vivid's ARGB555X is 'AR15' | BE.
+        Assert.That(V4l2.FourCc(0x35315241u | V4l2.FourCcBigEndian), Is.EqualTo("AR15-BE"));
+        Assert.That(V4l2.FourCc(0x35315241u), Is.EqualTo("AR15"));
+        Assert.That(V4l2.FourCc(0x20303159u | V4l2.FourCcBigEndian), Is.EqualTo("Y10-BE"), "a padded code: trimmed, then the flag");
         Assert.That(V4l2.CString("vivid\0garbage"u8), Is.EqualTo("vivid"));
         Assert.That(V4l2.CString("no terminator"u8), Is.EqualTo("no terminator"));
     }

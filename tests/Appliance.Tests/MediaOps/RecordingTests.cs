@@ -188,8 +188,9 @@ public class RecordingTests
         await using var client = await _f.ConnectAsync(Role.Operator);
         (await client.CallAsync("start_recording", """{"device":"virtual0"}""")).Dispose();
         await Notification(client, "STARTED");
+        // This host's recorder: other test runs on the machine may be recording too.
         var recorder = Process.GetProcesses().Where(p => p.ProcessName == "ffmpeg")
-            .Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("segment"));
+            .Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline") is var cmdline && cmdline.Contains("segment") && cmdline.Contains(RecordingsDir));
         Process.Start("kill", ["-STOP", recorder.Id.ToString()])!.WaitForExit();
         var sw = Stopwatch.StartNew();
         using var stop = await client.CallAsync("stop_recording", """{"device":"virtual0"}""");

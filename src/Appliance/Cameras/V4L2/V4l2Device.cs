@@ -70,12 +70,20 @@ public sealed class V4l2Device : IDisposable
             cap.Version, cap.Capabilities, cap.DeviceCaps);
     }
 
+    /// <summary>How far any enumeration goes before giving up on a driver that never says EINVAL. Real
+    /// lists are far shorter (vivid has 80 formats); reaching it is logged (see <see cref="Truncated"/>).</summary>
+    public const uint EnumerationCap = 4096;
+
+    /// <summary>Enumerations that reached <see cref="EnumerationCap"/> without the kernel's end of list.</summary>
+    public List<string> Truncated { get; } = [];
+
     /// <summary>ENUM_FMT until EINVAL (the documented end of the list).</summary>
     public List<(V4l2Format Format, uint Code)> EnumerateFormats(uint bufferType = V4l2.BufTypeVideoCapture)
     {
         var result = new List<(V4l2Format, uint)>();
-        for (uint i = 0; i < 64; i++)
+        for (uint i = 0; ; i++)
         {
+            if (i == EnumerationCap) { Truncate("VIDIOC_ENUM_FMT"); break; }
             var desc = new V4l2FmtDesc { Index = i, Type = bufferType };
             int rc;
             do rc = LibC.Ioctl(_fd, V4l2.VidiocEnumFmt, ref desc);
@@ -92,8 +100,9 @@ public sealed class V4l2Device : IDisposable
     public List<FrameSize> EnumerateFrameSizes(uint pixelFormat)
     {
         var sizes = new List<FrameSize>();
-        for (uint i = 0; i < 256; i++)
+        for (uint i = 0; ; i++)
         {
+            if (i == EnumerationCap) { Truncate($"VIDIOC_ENUM_FRAMESIZES {V4l2.FourCc(pixelFormat)}"); break; }
             var e = new V4l2FrmSizeEnum { Index = i, PixelFormat = pixelFormat };
             int rc;
             do rc = LibC.Ioctl(_fd, V4l2.VidiocEnumFramesizes, ref e);
@@ -122,8 +131,9 @@ public sealed class V4l2Device : IDisposable
     public List<double> EnumerateFrameRates(uint pixelFormat, FrameSize size)
     {
         var rates = new List<double>();
-        for (uint i = 0; i < 64; i++)
+        for (uint i = 0; ; i++)
         {
+            if (i == EnumerationCap) { Truncate($"VIDIOC_ENUM_FRAMEINTERVALS {V4l2.FourCc(pixelFormat)} {size.Width}x{size.Height}"); break; }
             var e = new V4l2FrmIvalEnum { Index = i, PixelFormat = pixelFormat, Width = (uint)size.Width, Height = (uint)size.Height };
             int rc;
             do rc = LibC.Ioctl(_fd, V4l2.VidiocEnumFrameintervals, ref e);
@@ -139,6 +149,9 @@ public sealed class V4l2Device : IDisposable
         }
         return [.. rates.Where(r => r > 0).Distinct().OrderDescending()];
     }
+
+    private void Truncate(string what) =>
+        Truncated.Add($"{what} on {Path}: stopped after {EnumerationCap} entries without the kernel's end of list");
 
     /// <summary>Sizes offered in stepwise ranges (vivid, some CSI bridges).</summary>
     private static readonly FrameSize[] CommonSizes =

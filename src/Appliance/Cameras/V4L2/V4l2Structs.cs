@@ -116,13 +116,22 @@ public static class V4l2
         return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]).Trim();
     }
 
-    /// <summary>"YUYV", "MJPG", "H264" from a V4L2 fourcc.</summary>
-    public static string FourCc(uint code) => string.Create(4, code, static (span, c) =>
+    /// <summary>The V4L2 big-endian flag on a fourcc (V4L2_PIX_FMT_FLAG_BE, bit 31): the same layout with
+    /// its bytes swapped, e.g. 'AR15' | BE for ARGB555X.</summary>
+    public const uint FourCcBigEndian = 1u << 31;
+
+    /// <summary>"YUYV", "MJPG", "H264" from a V4L2 fourcc, spelled as v4l2-ctl spells it: a code with the
+    /// big-endian flag is the 7-bit letters plus "-BE" ("AR15-BE"), not a '?' in the last place.</summary>
+    public static string FourCc(uint code)
     {
-        for (var i = 0; i < 4; i++)
+        var letters = string.Create(4, code, static (span, c) =>
         {
-            var ch = (char)((c >> (8 * i)) & 0xFF);
-            span[i] = ch is >= ' ' and <= '~' ? ch : '?';
-        }
-    }).TrimEnd();
+            for (var i = 0; i < 4; i++)
+            {
+                var ch = (char)((c >> (8 * i)) & 0x7F);
+                span[i] = ch is >= ' ' and <= '~' ? ch : '?';
+            }
+        }).TrimEnd();
+        return (code & FourCcBigEndian) != 0 ? letters + "-BE" : letters;
+    }
 }

@@ -29,8 +29,14 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
         table.Add("stop_recording", Role.Operator, StopRecording);
     }
 
+    // What each method takes: the contract's fields and this service's documented extras. The original
+    // clients send nothing else (apart from auth_token, which every method accepts).
+    private static readonly string[] SnapshotParams = ["device", "filename", "format", "quality", "max_width", "max_height"];
+    private static readonly string[] RecordingParams = ["device", "duration", "duration_seconds", "duration_minutes", "duration_hours", "format"];
+
     private async ValueTask<RpcResult> TakeSnapshot(RpcCall call)
     {
+        call.RejectUnknown(SnapshotParams);
         var format = call.OptionalEnum("format", "jpg", "png");
         var quality = (int?)call.OptionalInteger("quality", 1, 100);
         var maxWidth = (int?)call.OptionalInteger("max_width", 16, 16384);
@@ -48,6 +54,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
     private async ValueTask<RpcResult> StartRecording(RpcCall call)
     {
         // Params first, then the camera: a bad request is -32602 whether or not the camera exists.
+        call.RejectUnknown(RecordingParams);
         var format = call.OptionalEnum("format", "mp4", "mkv");
         var duration = Duration(call);
         var max = TimeSpan.FromSeconds(maxDuration());
