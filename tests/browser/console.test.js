@@ -252,11 +252,11 @@ test('an admin deletes a snapshot after confirming in the dialog', async () => {
 test('the system tab shows health per component, storage and the LEDs to an admin', async () => {
   await page.click('button.tab[data-tab="system"]');
   await page.waitForFunction(() => document.querySelectorAll('#system table.health tbody tr').length > 0, null, { timeout: 10000 });
-  const text = await page.textContent('#system');
-  assert.match(text, /websocket server/);
-  assert.match(text, /Recording stops at/);
-  // The retention form starts from the policy in force (get_storage_info's retention).
+  assert.match(await page.textContent('#system'), /websocket server/);
+  // Health and storage load side by side: wait for the storage part (with the policy in force) too.
   await page.waitForSelector('#system .retention-now', { timeout: 10000 });
+  assert.match(await page.textContent('#system'), /Recording stops at/);
+  // The retention form starts from the policy in force (get_storage_info's retention).
   assert.match(await page.textContent('#system .retention-now'), /^In force: (age|size|manual), /);
   const rule = await page.locator('#system form.retention select[name="policy_type"]').inputValue();
   assert.match(await page.textContent('#system .retention-now'), new RegExp(`^In force: ${rule}, `), 'the form shows the rule in force');
