@@ -12,6 +12,7 @@ using Appliance.MediaMtx;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
+using Appliance.Resources;
 using Appliance.Security;
 using Appliance.Security.Sessions;
 using Appliance.Hosting.Http;
@@ -167,14 +168,16 @@ public sealed class ApplianceHost : IAsyncDisposable
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
         monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
 
-        // Media: FFmpeg jobs under one concurrency cap, children tracked so a crash leaves no orphan.
+        // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap, children tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
         var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
         var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
         var recordingEnds = new RecordingEndLog(config.Current.Storage.StateDir, config.Current.Recording.Path, loggers.CreateLogger<RecordingEndLog>());
-        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds);
+        // Recordings are admitted by what the box has left (CPU, memory), measured from /proc when asked.
+        var resources = new ResourceGuard(config, new MachineLoad(), loggers.CreateLogger<ResourceGuard>());
+        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds, resources);
 
         // Security: one failure budget per client address for every door a credential comes through.
         var clock = new TrustedClock(stateFile: Path.Combine(config.Current.Storage.StateDir, "clock-floor"));
