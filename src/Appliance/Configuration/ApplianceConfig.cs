@@ -153,8 +153,9 @@ public sealed class FfmpegSection
     public string Path { get; set; } = "ffmpeg";
     public string FfprobePath { get; set; } = "ffprobe";
     /// <summary>Short FFmpeg jobs (snapshots, still images, probes) at once; more queue up to
-    /// snapshot_execution_timeout. Recordings are not counted here (see [resources]).</summary>
-    public int MaxConcurrent { get; set; } = 4;
+    /// snapshot_execution_timeout. 0 = one per camera, at least 4. Recordings are not counted here
+    /// (see [resources]).</summary>
+    public int MaxConcurrent { get; set; } = 0;
     public double SnapshotProcessCreationTimeout { get; set; } = 5;
     public double SnapshotExecutionTimeout { get; set; } = 8;
     public double RecordingProcessCreationTimeout { get; set; } = 10;
@@ -173,8 +174,9 @@ public sealed class FfmpegSection
     public string PixelFormat { get; set; } = "yuv420p";
     public string Preset { get; set; } = "ultrafast";
     public string Bitrate { get; set; } = "2M";
-    /// <summary>Keyframe interval in frames of our own publishers (short GOP = fast snapshots).</summary>
-    public int Gop { get; set; } = 15;
+    /// <summary>Keyframe interval in frames of our own publishers (short GOP = fast snapshots); 0 = half a
+    /// second at the camera's frame rate.</summary>
+    public int Gop { get; set; } = 0;
 }
 
 /// <summary>What a new recording may take from the box (Resources/ResourceGuard): recordings are not

@@ -109,7 +109,7 @@ public static class ConfigValidator
         var f = c.Ffmpeg;
         v.NotEmpty("ffmpeg.path", f.Path);
         v.NotEmpty("ffmpeg.ffprobe_path", f.FfprobePath);
-        v.Range("ffmpeg.max_concurrent", f.MaxConcurrent, 1, 64);
+        v.Range("ffmpeg.max_concurrent", f.MaxConcurrent, 0, 64);
         v.Range("ffmpeg.snapshot_process_creation_timeout", f.SnapshotProcessCreationTimeout, 0.1, 120);
         v.Range("ffmpeg.snapshot_execution_timeout", f.SnapshotExecutionTimeout, 0.1, 300);
         v.Range("ffmpeg.recording_process_creation_timeout", f.RecordingProcessCreationTimeout, 0.1, 120);
@@ -118,7 +118,7 @@ public static class ConfigValidator
         v.Range("ffmpeg.process_kill_timeout", f.ProcessKillTimeout, 0.1, 60);
         v.Range("ffmpeg.stall_timeout", f.StallTimeout, 2, 600);
         v.NotEmpty("ffmpeg.video_codec", f.VideoCodec);
-        v.Range("ffmpeg.gop", f.Gop, 1, 600);
+        v.Range("ffmpeg.gop", f.Gop, 0, 600);
 
         var res = c.Resources;
         v.Range("resources.max_cpu_pressure", res.MaxCpuPressure, 1, 100);

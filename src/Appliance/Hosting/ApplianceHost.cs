@@ -171,7 +171,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap, children tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
-        var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
+        // ffmpeg.max_concurrent = 0 (the default): one short job per camera, at least 4. A snapshot FFmpeg
+        // mostly waits for the next keyframe (little CPU), so the count follows the cameras, not the cores.
+        var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>(),
+            automaticLimit: () => Math.Max(FfmpegRunner.MinimumAutomaticLimit, cameras.All.Count));
         var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
         var recordingEnds = new RecordingEndLog(config.Current.Storage.StateDir, config.Current.Recording.Path, loggers.CreateLogger<RecordingEndLog>());

@@ -46,7 +46,7 @@ public static class PublisherCommand
         }
         else
         {
-            var gop = f.Gop.ToString(CultureInfo.InvariantCulture);
+            var gop = KeyframeInterval(f.Gop, camera.Fps).ToString(CultureInfo.InvariantCulture);
             args.AddRange(["-c:v", f.VideoCodec]);
             if (f.VideoCodec == "libx264")
                 args.AddRange(["-profile:v", f.Profile, "-level:v", f.Level, "-preset", f.Preset, "-tune", "zerolatency"]);
@@ -57,6 +57,15 @@ public static class PublisherCommand
         args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp", InternalRtspUrl.For(config, camera.StreamPath, publisher)]);
         return args;
     }
+
+    /// <summary>Keyframe interval in frames: <c>ffmpeg.gop</c> when set, else (0, the default) half a
+    /// second of the camera's frames. A reader (snapshot, recording) waits for the next keyframe, so
+    /// a time-based interval keeps a snapshot under a second at any frame rate (15 frames are 0.5 s
+    /// at 30 fps but a whole second at 15 fps).</summary>
+    public static int KeyframeInterval(int gop, int fps) =>
+        gop > 0 ? gop : Math.Max(1, (int)Math.Round((fps > 0 ? fps : 30) * KeyframeSeconds, MidpointRounding.AwayFromZero));
+
+    private const double KeyframeSeconds = 0.5;
 
     public static string CommandLine(Camera camera, ApplianceConfig config, MediaCredential publisher) => Join(Arguments(camera, config, publisher));
 

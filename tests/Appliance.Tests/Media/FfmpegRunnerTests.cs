@@ -125,6 +125,26 @@ public class FfmpegRunnerTests : ProcessTestBase
     }
 
     [Test]
+    public async Task WithMaxConcurrentZeroTheLimitFollowsTheAutomaticCount()
+    {
+        var settings = Settings();
+        settings.Path = "sleep";
+        settings.MaxConcurrent = 0;
+        var cameras = 2;
+        var runner = new FfmpegRunner(() => settings, automaticLimit: () => cameras);
+        using var cancel = new CancellationTokenSource();
+        var running = new[] { runner.RunAsync(["30"], Job(execution: 30), cancel.Token), runner.RunAsync(["30"], Job(execution: 30), cancel.Token) };
+        Assert.That(Eventually(() => runner.Running == 2, TimeSpan.FromSeconds(5)), Is.True, "two cameras: two jobs at once");
+        var third = runner.RunAsync(["0"], Job(queue: 10));
+        Assert.That(Eventually(() => runner.Queued == 1, TimeSpan.FromSeconds(5)), Is.True, "the third waits");
+
+        cameras = 3; // a camera plugged in raises the count
+        using (var t = await third.WaitAsync(TimeSpan.FromSeconds(3))) Assert.That(t.ExitCode, Is.Zero);
+        cancel.Cancel();
+        foreach (var r in running) await Assert.ThatAsync(() => r.WaitAsync(TimeSpan.FromSeconds(5)), Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
     public async Task RaisingMaxConcurrentLiveAdmitsAQueuedJob()
     {
         var (runner, settings) = Runner("sleep", maxConcurrent: 1);

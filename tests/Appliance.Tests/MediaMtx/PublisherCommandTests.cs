@@ -26,8 +26,22 @@ public class PublisherCommandTests
         var args = PublisherCommand.Arguments(FakeCameras.Make("/dev/video2", "id"), config, Publisher);
         Assert.That(string.Join(' ', args), Does.Contain("-f v4l2 -input_format mjpeg -video_size 1920x1080 -framerate 30 -i /dev/video2"));
         Assert.That(string.Join(' ', args), Does.Contain("-c:v libx264 -profile:v baseline -level:v 3.1 -preset ultrafast"));
-        Assert.That(string.Join(' ', args), Does.Contain("-g 15 -keyint_min 15"));
+        Assert.That(string.Join(' ', args), Does.Contain("-g 15 -keyint_min 15"), "half a second at 30 fps");
         Assert.That(args[^1], Is.EqualTo("rtsp://pub:s3cret@127.0.0.1:8554/camera2"));
+    }
+
+    [TestCase(0, 15, 8)]   // half a second at 15 fps (7.5 rounds up)
+    [TestCase(0, 30, 15)]
+    [TestCase(0, 1, 1)]    // never 0
+    [TestCase(0, 0, 15)]   // a camera that does not say its rate: taken as 30 fps
+    [TestCase(12, 15, 12)] // an explicit ffmpeg.gop wins
+    public void TheKeyframeIntervalIsHalfASecondOfFramesUnlessSet(int gop, int fps, int frames)
+    {
+        Assert.That(PublisherCommand.KeyframeInterval(gop, fps), Is.EqualTo(frames));
+        var config = Config();
+        config.Ffmpeg.Gop = gop;
+        var camera = FakeCameras.Make("/dev/video2", "id") with { Fps = fps };
+        Assert.That(string.Join(' ', PublisherCommand.Arguments(camera, config, Publisher)), Does.Contain($"-g {frames} -keyint_min {frames} "));
     }
 
     [Test]

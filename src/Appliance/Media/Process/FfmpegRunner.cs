@@ -18,20 +18,25 @@ public sealed class FfmpegRunner
     private readonly ILogger _log;
     private readonly JobSlots _slots;
 
-    public FfmpegRunner(ConfigStore config, ChildProcessRegistry? registry = null, ILogger<FfmpegRunner>? log = null)
-        : this(() => config.Current.Ffmpeg, registry, log)
+    /// <param name="automaticLimit">The short-job limit when <c>ffmpeg.max_concurrent</c> is 0 (the host: one per camera, at least 4).</param>
+    public FfmpegRunner(ConfigStore config, ChildProcessRegistry? registry = null, ILogger<FfmpegRunner>? log = null, Func<int>? automaticLimit = null)
+        : this(() => config.Current.Ffmpeg, registry, log, automaticLimit)
     {
     }
 
     /// <param name="settings">The current <c>[ffmpeg]</c> section, read at use time.</param>
     /// <param name="registry">Records children so a restart after a crash can reap them (null: not recorded).</param>
-    public FfmpegRunner(Func<FfmpegSection> settings, ChildProcessRegistry? registry = null, ILogger? log = null)
+    public FfmpegRunner(Func<FfmpegSection> settings, ChildProcessRegistry? registry = null, ILogger? log = null, Func<int>? automaticLimit = null)
     {
         _settings = settings;
         _registry = registry;
         _log = log ?? NullLogger.Instance;
-        _slots = new JobSlots(() => settings().MaxConcurrent);
+        automaticLimit ??= () => MinimumAutomaticLimit;
+        _slots = new JobSlots(() => settings().MaxConcurrent is > 0 and var limit ? limit : automaticLimit());
     }
+
+    /// <summary>The short-job limit with <c>ffmpeg.max_concurrent = 0</c> and no camera count to follow.</summary>
+    public const int MinimumAutomaticLimit = 4;
 
     /// <summary>Short jobs holding a slot now (running processes; recordings take none).</summary>
     public int Running => _slots.Running;
