@@ -10,13 +10,15 @@ namespace Appliance.Media.Encoders;
 /// test frame, the frame is written in each container with the options recordings use, and encoded
 /// as each snapshot format (JPEG, PNG). A
 /// hardware encoder that <c>ffmpeg -encoders</c> lists but that has no device behind it fails here
-/// ("Could not find a valid device"), so it is never offered. About a dozen short FFmpeg runs through
-/// the runner's short-job path (its timeouts and admission), one at a time; nothing runs afterwards.
+/// ("Could not find a valid device"), so it is never offered. Five short FFmpeg runs through the
+/// runner's short-job path (its timeouts and admission), one at a time — one per candidate encoder,
+/// then one writing every container and image format (each tried alone only if that one fails) —
+/// and nothing afterwards.
 /// </summary>
 public sealed class EncoderProbe
 {
-    // rate=1 and one frame: the smallest job that opens the encoder and the muxer for real.
-    private static readonly string[] TestFrame = ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=1", "-frames:v", "1"];
+    // rate=1 and one frame per output: the smallest job that opens the encoder and the muxer for real.
+    private static readonly string[] TestInput = ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=1"];
 
     /// <summary>Snapshot formats as the API names them, and FFmpeg's encoder for each.</summary>
     public static readonly IReadOnlyList<(string Format, string Encoder)> ImageFormats = [("jpg", "mjpeg"), ("png", "png")];
@@ -68,21 +70,24 @@ public sealed class EncoderProbe
                     _current = new MediaCapabilities([.. encoders], [], [], Complete: false);
                 }
             }
-            // The frame needs an encoder to be written; without one (a build with none, or no lavfi) the
-            // muxers are only looked up, so a box that records by copying still says what it can write.
+            // The frame needs an encoder to be written in a container (software preferred: no device to
+            // share); without one (a build with none, or no lavfi) the muxers are only looked up, so a box
+            // that records by copying still says what it can write.
             var writer = encoders.FirstOrDefault(e => !e.Hardware) ?? encoders.FirstOrDefault();
-            foreach (var container in ContainerFormat.All)
-            {
-                var works = writer is not null
-                    ? await TryAsync(EncodeArguments(writer, container), $"container {container.Name}", stopping).ConfigureAwait(false)
-                    : await MuxerExistsAsync(container, stopping).ConfigureAwait(false);
-                if (works) containers.Add(container.Name);
-            }
-            foreach (var (format, encoder) in ImageFormats)
-            {
-                string[] image = [.. TestFrame, "-c:v", encoder, "-f", "image2pipe", "pipe:1"];
-                if (await TryAsync([.. image], $"snapshot format {format} ({encoder})", stopping).ConfigureAwait(false)) images.Add(format);
-            }
+            var outputs = new List<(string Kind, string Name, List<string> Output)>();
+            if (writer is not null)
+                outputs.AddRange(ContainerFormat.All.Select(c => ("container", c.Name, Output(writer, c))));
+            outputs.AddRange(ImageFormats.Select(i => ("snapshot format", i.Format, ImageOutput(i.Encoder))));
+            // All of them in one run (one output each); only if it fails is each tried alone, to find which.
+            if (await TryAsync([.. TestInput, .. outputs.SelectMany(o => o.Output)], "containers and snapshot formats", stopping, quiet: true).ConfigureAwait(false))
+                foreach (var o in outputs) (o.Kind == "container" ? containers : images).Add(o.Name);
+            else
+                foreach (var o in outputs)
+                    if (await TryAsync([.. TestInput, .. o.Output], $"{o.Kind} {o.Name}", stopping).ConfigureAwait(false))
+                        (o.Kind == "container" ? containers : images).Add(o.Name);
+            if (writer is null)
+                foreach (var container in ContainerFormat.All)
+                    if (await MuxerExistsAsync(container, stopping).ConfigureAwait(false)) containers.Add(container.Name);
         }
         catch (FfmpegNotFoundException e)
         {
@@ -104,9 +109,12 @@ public sealed class EncoderProbe
     }
 
     /// <summary>One test frame through <paramref name="encoder"/>: into nothing (-f null), or into <paramref name="container"/> on a pipe.</summary>
-    internal static List<string> EncodeArguments(VideoEncoder encoder, ContainerFormat? container)
+    internal static List<string> EncodeArguments(VideoEncoder encoder, ContainerFormat? container) => [.. TestInput, .. Output(encoder, container)];
+
+    // One output of the test frame: encoded by `encoder`, written by the container's muxer (or -f null).
+    private static List<string> Output(VideoEncoder encoder, ContainerFormat? container)
     {
-        var args = new List<string>(TestFrame) { "-pix_fmt", "yuv420p", "-c:v", encoder.Encoder };
+        var args = new List<string> { "-frames:v", "1", "-pix_fmt", "yuv420p", "-c:v", encoder.Encoder };
         if (encoder.Encoder == "libx265") args.AddRange(["-x265-params", "log-level=error"]); // x265 prints its banner otherwise
         if (container is null)
         {
@@ -120,7 +128,10 @@ public sealed class EncoderProbe
         return args;
     }
 
-    private async Task<bool> TryAsync(List<string> arguments, string what, CancellationToken ct)
+    private static List<string> ImageOutput(string encoder) => ["-frames:v", "1", "-c:v", encoder, "-f", "image2pipe", "pipe:1"];
+
+    /// <param name="quiet">A failure is expected to be looked into further: logged at debug level only.</param>
+    private async Task<bool> TryAsync(List<string> arguments, string what, CancellationToken ct, bool quiet = false)
     {
         try
         {
@@ -131,7 +142,7 @@ public sealed class EncoderProbe
         catch (FfmpegNotFoundException) { throw; }
         catch (FfmpegException e)
         {
-            _log.LogInformation("Encoder probe: {What} does not work here: {Why}", what, LastLine(e));
+            _log.Log(quiet ? LogLevel.Debug : LogLevel.Information, "Encoder probe: {What} does not work here: {Why}", what, LastLine(e));
             return false;
         }
     }

@@ -64,8 +64,8 @@ public class EncoderProbeTests
         Assert.That((crf.Requested.Format, crf.Container.Name), Is.EqualTo(("fmp4", "mp4")));
         var h265 = await resolver.ResolveAsync("h265", "2M", "ts", CancellationToken.None);
         Assert.That(h265.Encoder!.Encoder, Is.EqualTo("libx265"), "hevc_v4l2m2m has no device: the software one");
-        // Tried in order of preference, each once: 4 encoders, 3 containers, 2 image formats.
-        Assert.That(fake.Calls, Has.Count.EqualTo(9), string.Join("\n", fake.Calls));
+        // Tried in order of preference, each once (4 encoders), then every container and image format in one run.
+        Assert.That(fake.Calls, Has.Count.EqualTo(5), string.Join("\n", fake.Calls));
         Assert.That(fake.Calls[0], Does.Contain("-c:v h264_v4l2m2m").And.Contain("testsrc=size=64x64:rate=1").And.Contain("-frames:v 1").And.EndWith("-f null -"));
     }
 
@@ -122,6 +122,19 @@ public class EncoderProbeTests
     }
 
     [Test]
+    public async Task AMissingMuxerIsFoundByTryingEachOutputAloneWhenTheJointRunFails()
+    {
+        var fake = new FakeFfmpeg(_dir, new Dictionary<string, FakeEncoder>(), "mpegts");
+        var found = await Probe(fake.Path).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.That(found.Containers, Is.EqualTo(new[] { "mp4", "mkv" }));
+        Assert.That(found.ImageFormats, Is.EqualTo(new[] { "jpg", "png" }));
+        // 4 encoders, the joint run that failed, then each of the 5 outputs alone.
+        Assert.That(fake.Calls, Has.Count.EqualTo(10), string.Join("\n", fake.Calls));
+        Assert.That(fake.Calls[4], Does.Contain("-f mp4").And.Contain("-f matroska").And.Contain("-f mpegts").And.Contain("-c:v mjpeg").And.Contain("-c:v png"));
+        Assert.That(fake.Calls[4], Does.Contain("-c:v libx264"), "written with the software encoder");
+    }
+
+    [Test]
     public async Task AHangingEncoderIsStoppedAtTheShortJobTimeoutAndTheRestIsStillProbed()
     {
         var fake = new FakeFfmpeg(_dir, new Dictionary<string, FakeEncoder> { ["h264_v4l2m2m"] = FakeEncoder.Hangs, ["hevc_v4l2m2m"] = FakeEncoder.NoDevice });
@@ -146,7 +159,7 @@ public class EncoderProbeTests
         probe.Start();
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => probe.WaitAsync(TimeSpan.FromSeconds(60))));
         var calls = fake.Calls.Count;
-        Assert.That(calls, Is.EqualTo(9));
+        Assert.That(calls, Is.EqualTo(5));
         await Task.Delay(500);
         await probe.WaitAsync(TimeSpan.FromSeconds(1));
         Assert.That(fake.Calls, Has.Count.EqualTo(calls), "nothing runs after the probe");

@@ -28,7 +28,8 @@ public enum FakeEncoder
 /// </summary>
 public sealed class FakeFfmpeg
 {
-    public FakeFfmpeg(TestDirectory dir, IReadOnlyDictionary<string, FakeEncoder> encoders)
+    /// <param name="missingMuxers">Muxers this build lacks (FFmpeg's "not a suitable output format", and "Unknown format" for -h).</param>
+    public FakeFfmpeg(TestDirectory dir, IReadOnlyDictionary<string, FakeEncoder> encoders, params string[] missingMuxers)
     {
         var real = ExecutableResolver.Resolve("ffmpeg") ?? throw new InvalidOperationException("the real ffmpeg is needed");
         Log = dir.File("ffmpeg-calls.log");
@@ -38,9 +39,23 @@ public sealed class FakeFfmpeg
             printf '%s\n' "$*" >> '{{Log}}'
             enc=""; prev=""
             for a in "$@"; do if [ "$prev" = "-c:v" ]; then enc="$a"; fi; prev="$a"; done
-            case "$enc" in
 
             """);
+        foreach (var muxer in missingMuxers)
+            script.Append($$"""
+                prev=""
+                for a in "$@"; do
+                  if [ "$a" = "muxer={{muxer}}" ]; then echo "Unknown format '{{muxer}}'."; exit 0; fi
+                  if [ "$prev" = "-f" ] && [ "$a" = "{{muxer}}" ]; then
+                    echo "[NULL @ 0x55a7d9fe8380] Requested output format '{{muxer}}' is not a suitable output format" >&2
+                    echo "pipe:1: Invalid argument" >&2
+                    exit 1
+                  fi
+                  prev="$a"
+                done
+
+                """);
+        script.Append("case \"$enc\" in\n");
         foreach (var (name, behaviour) in encoders)
         {
             script.Append($"  {name})\n");
