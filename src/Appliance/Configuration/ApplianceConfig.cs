@@ -14,6 +14,7 @@ public sealed class ApplianceConfig
     public MediaMtxSection Mediamtx { get; set; } = new();
     public CameraSection Camera { get; set; } = new();
     public FfmpegSection Ffmpeg { get; set; } = new();
+    public ResourcesSection Resources { get; set; } = new();
     public RecordingSection Recording { get; set; } = new();
     public SnapshotsSection Snapshots { get; set; } = new();
     public StorageSection Storage { get; set; } = new();
@@ -151,6 +152,8 @@ public sealed class FfmpegSection
 {
     public string Path { get; set; } = "ffmpeg";
     public string FfprobePath { get; set; } = "ffprobe";
+    /// <summary>Short FFmpeg jobs (snapshots, still images, probes) at once; more queue up to
+    /// snapshot_execution_timeout. Recordings are not counted here (see [resources]).</summary>
     public int MaxConcurrent { get; set; } = 4;
     public double SnapshotProcessCreationTimeout { get; set; } = 5;
     public double SnapshotExecutionTimeout { get; set; } = 8;
@@ -172,6 +175,21 @@ public sealed class FfmpegSection
     public string Bitrate { get; set; } = "2M";
     /// <summary>Keyframe interval in frames of our own publishers (short GOP = fast snapshots).</summary>
     public int Gop { get; set; } = 15;
+}
+
+/// <summary>What a new recording may take from the box (Resources/ResourceGuard): recordings are not
+/// counted, they are admitted while the box has room.</summary>
+public sealed class ResourcesSection
+{
+    /// <summary>No new recording while runnable tasks waited for a CPU more than this share (percent) of
+    /// the last 10 s (the kernel's PSI, /proc/pressure/cpu "some avg10"): the box is oversubscribed and
+    /// a new recorder would fall behind. 100 = never refuse for CPU.</summary>
+    public double MaxCpuPressure { get; set; } = 90;
+    /// <summary>No new transcoding recording while busier than this: it costs up to a core and would
+    /// starve the cameras already recording.</summary>
+    public double TranscodeMaxCpuPercent { get; set; } = 50;
+    /// <summary>No new recording while the kernel has less memory than this available (MemAvailable, MiB).</summary>
+    public long MinMemoryMb { get; set; } = 64;
 }
 
 public sealed class RecordingSection

@@ -27,7 +27,7 @@ public sealed class ConfigStore : IDisposable
         "storage.warn_percent", "storage.block_percent", "storage.retention_", "storage.max_", "storage.min_free_mb", "storage.cleanup_interval",
         "gpio.", "snapshots.format", "snapshots.quality", "snapshots.max_", "recording.format", "recording.segment_duration",
         "recording.max_duration", "recording.progress_interval", "recording.fsync_interval", "recording.restart_on_failure", "ffmpeg.max_concurrent", "ffmpeg.snapshot_", "ffmpeg.recording_",
-        "ffmpeg.process_", "ffmpeg.stall_timeout", "mediamtx.request_timeout", "mediamtx.stream_status_interval", "mediamtx.health_check_interval", "mediamtx.anonymous_read", "server.public_host",
+        "ffmpeg.process_", "ffmpeg.stall_timeout", "resources.", "mediamtx.request_timeout", "mediamtx.stream_status_interval", "mediamtx.health_check_interval", "mediamtx.anonymous_read", "server.public_host",
         "camera.virtual", // CameraDiscovery adds/changes/removes the test-pattern cameras like a hot-plug
     ];
 

@@ -120,6 +120,11 @@ public static class ConfigValidator
         v.NotEmpty("ffmpeg.video_codec", f.VideoCodec);
         v.Range("ffmpeg.gop", f.Gop, 1, 600);
 
+        var res = c.Resources;
+        v.Range("resources.max_cpu_pressure", res.MaxCpuPressure, 1, 100);
+        v.Range("resources.transcode_max_cpu_percent", res.TranscodeMaxCpuPercent, 1, 100);
+        v.Range("resources.min_memory_mb", res.MinMemoryMb, 0, 1_000_000);
+
         var r = c.Recording;
         v.NotEmpty("recording.path", r.Path);
         v.OneOf("recording.format", r.Format, ["mp4", "mkv", "ts"]);

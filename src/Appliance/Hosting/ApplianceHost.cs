@@ -13,6 +13,7 @@ using Appliance.MediaMtx;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
+using Appliance.Resources;
 using Appliance.Security;
 using Appliance.Security.Sessions;
 using Appliance.Hosting.Http;
@@ -168,14 +169,16 @@ public sealed class ApplianceHost : IAsyncDisposable
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
         monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
 
-        // Media: FFmpeg jobs under one concurrency cap, children tracked so a crash leaves no orphan.
+        // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap, children tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
         var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>());
         var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
         var recordingEnds = new RecordingEndLog(config.Current.Storage.StateDir, config.Current.Recording.Path, loggers.CreateLogger<RecordingEndLog>());
-        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds);
+        // Recordings are admitted by what the box has left (CPU, memory), measured from /proc when asked.
+        var resources = new ResourceGuard(config, new MachineLoad(), loggers.CreateLogger<ResourceGuard>());
+        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds, resources);
         // Which encoders and containers really work here: probed once, in the background after start (READY is not held for it).
         var encoders = new EncoderProbe(ffmpeg, () => config.Current.Ffmpeg, loggers.CreateLogger<EncoderProbe>());
         var recordingOptions = new RecordingOptionsResolver(encoders, () => config.Current.Recording.Format);

@@ -179,6 +179,7 @@ public class ServiceKillTests
             [logging]
             level = "info"
             format = "console"
+            {RunningHost.NoResourceRefusals}
             """);
         var service = ServiceProcess.Start(config, port);
         _services.Add(service);

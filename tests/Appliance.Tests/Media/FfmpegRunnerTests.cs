@@ -159,6 +159,24 @@ public class FfmpegRunnerTests : ProcessTestBase
     }
 
     [Test]
+    public async Task ARecordingTakesNoSlotSoASnapshotNeverWaitsBehindRecordings()
+    {
+        var (runner, _) = Runner(maxConcurrent: 1);
+        var slotless = Job() with { ExecutionTimeout = Timeout.InfiniteTimeSpan, QueueTimeout = TimeSpan.Zero, TakesSlot = false };
+        using var first = await runner.StartAsync(EndlessFfmpeg, slotless);
+        using var second = await runner.StartAsync(EndlessFfmpeg, slotless); // a count of 1 does not cap recordings
+        Assert.That(runner.Running, Is.Zero, "recordings hold no slot");
+
+        // The one short-job slot is free: a snapshot-like job starts at once, with no queueing allowed.
+        using var shortJob = await runner.RunAsync(["-hide_banner", "-version"], Job(queue: 0));
+        Assert.That(shortJob.ExitCode, Is.Zero);
+
+        Assert.That((await first.StopAsync()).Outcome, Is.EqualTo(StopOutcome.Quit));
+        Assert.That((await second.StopAsync()).Outcome, Is.EqualTo(StopOutcome.Quit));
+        Assert.That((runner.Running, runner.Queued), Is.EqualTo((0, 0)), "stopping slotless jobs released nothing they did not hold");
+    }
+
+    [Test]
     public async Task ALongRunningJobIsStoppedGracefullyAtItsExecutionTimeout()
     {
         var (runner, _) = Runner();

@@ -186,6 +186,34 @@ public class RecordingOptionsTests
     }
 
     [Test]
+    public async Task ATranscodeIsRefusedWhenTheCpusAreBusierThanTheTranscodeLimitWhileACopyStillStarts()
+    {
+        await StartAsync("[resources]\nmax_cpu_pressure = 100\ntranscode_max_cpu_percent = 1\n");
+        await using var client = await _f.ConnectAsync(Role.Operator);
+        // One core kept busy: the machine is then at least about half busy, far over 1 %.
+        using var spin = new CancellationTokenSource();
+        var spinner = Task.Factory.StartNew(() => { while (!spin.IsCancellationRequested) Thread.SpinWait(1000); }, TaskCreationOptions.LongRunning);
+        try
+        {
+            using (var refused = await client.CallAsync("start_recording", """{"device":"virtual0","codec":"h264"}""", seconds: 30))
+            {
+                var (code, message, _) = RpcAssert.Error(refused);
+                Assert.That(code, Is.EqualTo(-32006));
+                Assert.That(message, Does.Contain("resources.transcode_max_cpu_percent = 1").And.Contain("record with codec \"copy\""));
+            }
+            Assert.That(Directory.Exists(RecordingsDir) ? Directory.GetFiles(RecordingsDir) : [], Is.Empty, "a refused recording leaves no file");
+            using (var copy = await client.CallAsync("start_recording", """{"device":"virtual0","duration_seconds":2}""", seconds: 30))
+                Assert.That(RpcAssert.Result(copy).GetProperty("options").ToString(), Is.EqualTo("""{"codec":"copy","format":"mp4"}"""), "a copy is not held to the transcode limit");
+        }
+        finally
+        {
+            await spin.CancelAsync();
+            await spinner;
+        }
+        await Status(client, "STOPPED");
+    }
+
+    [Test]
     public async Task AHardwareEncoderWhenTheBoxHasOneIsPreferredWithABitrateForThePicture()
     {
         // This machine has no V4L2 encoder: the stand-in FFmpeg plays one (encoding with libx264, which takes the same -b:v and -g).

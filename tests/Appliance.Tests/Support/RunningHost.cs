@@ -30,6 +30,16 @@ public sealed class RunningHost : IAsyncDisposable
     public Uri HttpsUri => new($"https://127.0.0.1:{Host.TlsAddress!.Port}");
     public Uri MediaAuthHookUri => new($"http://127.0.0.1:{Host.MediaAuthHookPort}{Appliance.MediaAccess.MediaAuthHook.Path}");
 
+    // The test machine runs builds, browsers and many FFmpeg at once, so its CPU pressure says nothing
+    // about the feature under test: the guard's limits are off unless a test sets [resources] itself
+    // (Resources/ResourceGuardTests and MediaOps/RecordingAdmissionTests test the guard).
+    internal const string NoResourceRefusals = """
+
+        [resources]
+        max_cpu_pressure = 100
+        transcode_max_cpu_percent = 100
+        """;
+
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
     /// <param name="recordingExtra">Keys added to the [recording] section.</param>
     /// <param name="storageExtra">Keys added to the [storage] section (which the test config always has).</param>
@@ -67,6 +77,7 @@ public sealed class RunningHost : IAsyncDisposable
             level = "{Environment.GetEnvironmentVariable("APPLIANCE_TEST_LOG_LEVEL") ?? "warning"}"
             format = "console"
             {extraToml}
+            {(extraToml.Contains("[resources]", StringComparison.Ordinal) ? "" : NoResourceRefusals)}
             """);
         var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
         if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));

@@ -16,8 +16,14 @@ public sealed record FfmpegJob
     public required TimeSpan ExecutionTimeout { get; init; }
 
     /// <summary>How long to wait for a free slot under <c>ffmpeg.max_concurrent</c> before
-    /// <see cref="FfmpegBusyException"/>; <see cref="TimeSpan.Zero"/> = fail at once when full.</summary>
+    /// <see cref="FfmpegBusyException"/>; <see cref="TimeSpan.Zero"/> = fail at once when full
+    /// (ignored when the job takes no slot).</summary>
     public required TimeSpan QueueTimeout { get; init; }
+
+    /// <summary>Short jobs (snapshots, stills, probes) share the <c>ffmpeg.max_concurrent</c> slots and
+    /// queue for them; a long-running job (a recording) takes none — it is admitted by the resource
+    /// guard instead, so a snapshot never waits behind recordings and recordings are not capped by a count.</summary>
+    public bool TakesSlot { get; init; } = true;
 
     /// <summary>Gather stdout into the result (a snapshot sent to <c>-</c>); otherwise it is discarded.</summary>
     public bool CaptureStdout { get; init; }

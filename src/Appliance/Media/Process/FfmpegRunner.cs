@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Appliance.Media.Process;
 
 /// <summary>
-/// Runs FFmpeg jobs for the whole service (one instance): admission under
-/// <c>ffmpeg.max_concurrent</c>, creation and execution timeouts, stop on timeout, errors that quote
+/// Runs FFmpeg jobs for the whole service (one instance): admission of short jobs under
+/// <c>ffmpeg.max_concurrent</c> (recordings are admitted by the resource guard, not here), creation and execution timeouts, stop on timeout, errors that quote
 /// FFmpeg's stderr, and registration of every child for crash recovery. All <c>ffmpeg.*</c> keys
 /// are read when a job is admitted or stopped, so they apply live.
 /// </summary>
@@ -33,7 +33,7 @@ public sealed class FfmpegRunner
         _slots = new JobSlots(() => settings().MaxConcurrent);
     }
 
-    /// <summary>Jobs holding a slot now (running processes).</summary>
+    /// <summary>Short jobs holding a slot now (running processes; recordings take none).</summary>
     public int Running => _slots.Running;
 
     /// <summary>Jobs waiting for a slot.</summary>
@@ -114,7 +114,7 @@ public sealed class FfmpegRunner
         var settings = _settings();
         // Checked before queueing: a missing binary is a configuration problem, not a busy box.
         var program = ExecutableResolver.Resolve(settings.Path) ?? throw new FfmpegNotFoundException(settings.Path);
-        if (!await _slots.TryAcquireAsync(job.QueueTimeout, cancellation).ConfigureAwait(false))
+        if (job.TakesSlot && !await _slots.TryAcquireAsync(job.QueueTimeout, cancellation).ConfigureAwait(false))
             throw new FfmpegBusyException(_slots.Running, _slots.Limit, job.QueueTimeout);
 
         FfmpegProcess process;
@@ -129,11 +129,12 @@ public sealed class FfmpegRunner
         }
         catch
         {
-            _slots.Release();
+            if (job.TakesSlot) _slots.Release();
             throw;
         }
         // The slot is held for as long as the process lives, whoever ends it.
-        _ = process.Exited.ContinueWith(_ => _slots.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (job.TakesSlot)
+            _ = process.Exited.ContinueWith(_ => _slots.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         _registry?.Track(process);
         _log.LogDebug("Started {Process}: {Arguments}", process, UrlCredentialRedaction.Redact(string.Join(' ', arguments)));
         return process;

@@ -5,6 +5,7 @@ using Appliance.Events;
 using Appliance.Media.Process;
 using Appliance.Media.Recordings.Repair;
 using Appliance.MediaMtx;
+using Appliance.Resources;
 using Microsoft.Extensions.Logging;
 using Polly.CircuitBreaker;
 
@@ -28,6 +29,7 @@ public sealed class Recorder : Storage.IActiveFiles
     private readonly EventHub events;
     private readonly ILogger<Recorder> log;
     private readonly RecordingEndLog? ends;
+    private readonly ResourceGuard? resources;
 
     // How the watcher saw a recording end (null from the watcher: someone else ended it).
     private readonly record struct Ending(RecordingState State, RecordingEndReason Reason, string? Error);
@@ -36,8 +38,11 @@ public sealed class Recorder : Storage.IActiveFiles
     private static readonly TimeSpan KilledExitWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxResumeBackoff = TimeSpan.FromSeconds(30);
 
-    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null)
+    /// <param name="resources">Admits each new recording by what the box has left (null: no check).</param>
+    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null,
+        ResourceGuard? resources = null)
     {
+        this.resources = resources;
         this.config = config;
         this.mediaMtx = mediaMtx;
         this.ffmpeg = ffmpeg;
@@ -81,6 +86,13 @@ public sealed class Recorder : Storage.IActiveFiles
             throw new RecordingRefusedException(Rpc.RpcErrorCode.RecordingInProgress, $"Recording already in progress on {camera.Device}");
         try
         {
+            // Recordings are not counted: one per camera (above) and whatever the box has room for.
+            // A resumed recording was admitted when it started and is not asked again.
+            if (resources is not null)
+            {
+                try { await resources.EnsureRoomForRecordingAsync(transcode: options.Transcodes, ct); }
+                catch (ResourceLimitException e) { throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording refused: {e.Message}"); }
+            }
             if (BeforeStart is { } check) await check(ct);
             if (mediaMtx.Circuit == CircuitState.Open)
                 throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
@@ -89,7 +101,7 @@ public sealed class Recorder : Storage.IActiveFiles
             await LaunchAsync(session, ct);
             session.State = RecordingState.Recording;
             log.LogInformation("Recording {Session} of {Device} started: {File} ({Encoder})", session.SessionId, camera.Device, session.FileName,
-                options.Encoder is { } e ? $"{e.Encoder}, quality {options.Requested.Quality}" : "stream copy");
+                options.Encoder is { } encoder ? $"{encoder.Encoder}, quality {options.Requested.Quality}" : "stream copy");
             Counters.CountStart();
             _ = Task.Run(() => RunAsync(session));
             events.Publish(new RecordingEvent(session, "STARTED", null));
@@ -158,6 +170,7 @@ public sealed class Recorder : Storage.IActiveFiles
             CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
             ExecutionTimeout = Timeout.InfiniteTimeSpan,
             QueueTimeout = TimeSpan.Zero,
+            TakesSlot = false, // admitted by the resource guard at start, not by ffmpeg.max_concurrent
         };
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout);
         var knownFiles = session.Files.Count;
