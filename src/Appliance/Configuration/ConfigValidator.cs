@@ -127,7 +127,7 @@ public static class ConfigValidator
 
         var r = c.Recording;
         v.NotEmpty("recording.path", r.Path);
-        v.OneOf("recording.format", r.Format, ["mp4", "mkv"]);
+        v.OneOf("recording.format", r.Format, ["mp4", "mkv", "ts"]);
         v.Range("recording.segment_duration", r.SegmentDuration, 1, 86400);
         v.Range("recording.max_duration", r.MaxDuration, 1, 7 * 86400);
         v.Range("recording.progress_interval", r.ProgressInterval, 0.1, 3600);

@@ -5,6 +5,7 @@ using Appliance.Events;
 using Appliance.Health;
 using Appliance.MediaAccess;
 using Appliance.Media.Process;
+using Appliance.Media.Encoders;
 using Appliance.Media.Recordings;
 using Appliance.Media.Recordings.Repair;
 using Appliance.Media.Snapshots;
@@ -181,6 +182,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         // Recordings are admitted by what the box has left (CPU, memory), measured from /proc when asked.
         var resources = new ResourceGuard(config, new MachineLoad(), loggers.CreateLogger<ResourceGuard>());
         var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds, resources);
+        // Which encoders and containers really work here: probed once, in the background after start (READY is not held for it).
+        var encoders = new EncoderProbe(ffmpeg, () => config.Current.Ffmpeg, loggers.CreateLogger<EncoderProbe>());
+        var recordingOptions = new RecordingOptionsResolver(encoders, () => config.Current.Recording.Format);
+        app.Lifetime.ApplicationStarted.Register(() => encoders.Start(app.Lifetime.ApplicationStopping));
 
         // Security: one failure budget per client address for every door a credential comes through.
         var clock = new TrustedClock(stateFile: Path.Combine(config.Current.Storage.StateDir, "clock-floor"));
@@ -208,10 +213,10 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(apiKeys.Dispose);
         var methods = new RpcMethodTable();
         new AuthMethods(authenticator, authFailures, loggers.CreateLogger<AuthMethods>()).Register(methods);
-        new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections, recorder).Register();
+        new SystemMethods(config, health, metrics, new ProcessStats(), methods, events, connections, recorder, encoders).Register();
         var cameraMethods = new CameraMethods(cameras, config, mediaMtx, recorder);
         cameraMethods.Register(methods);
-        new MediaMethods(cameraMethods, snapshots, recorder, () => config.Current.Recording.MaxDuration).Register(methods);
+        new MediaMethods(cameraMethods, snapshots, recorder, () => config.Current.Recording.MaxDuration, recordingOptions).Register(methods);
         new StreamMethods(mediaMtx).Register(methods);
         new StreamTokenMethods(cameraMethods, mediaTokens, config).Register(methods);
         new EventMethods(connections, cameras).Register(methods);

@@ -8,7 +8,7 @@ public enum MediaKind { Recording, Snapshot }
 /// download URL, content types and the word used in messages.</summary>
 public static class MediaKinds
 {
-    private static readonly string[] RecordingExtensions = [".mp4", ".mkv"];
+    private static readonly string[] RecordingExtensions = [".mp4", ".mkv", ".ts"];
     private static readonly string[] SnapshotExtensions = [".jpg", ".jpeg", ".png"];
 
     public static string ConfiguredDirectory(ApplianceConfig config, MediaKind kind) =>
@@ -32,6 +32,7 @@ public static class MediaKinds
     {
         ".mp4" => "video/mp4",
         ".mkv" => "video/x-matroska",
+        ".ts" => "video/mp2t",
         ".jpg" or ".jpeg" => "image/jpeg",
         ".png" => "image/png",
         _ => "application/octet-stream",

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Appliance.Storage;
 
-/// <summary>Duration (seconds) and picture size of a media file; null where ffprobe could not tell.</summary>
-public sealed record MediaInfo(double? Duration, int? Width, int? Height)
+/// <summary>Duration (seconds), picture size, video codec (ffprobe's name: h264, hevc, ...) and bitrate
+/// (bits/s: the video stream's, else the whole file's) of a media file; null where ffprobe could not tell.</summary>
+public sealed record MediaInfo(double? Duration, int? Width, int? Height, string? Codec = null, long? Bitrate = null)
 {
     public static readonly MediaInfo Unknown = new(null, null, null);
 
@@ -16,7 +17,7 @@ public sealed record MediaInfo(double? Duration, int? Width, int? Height)
 }
 
 /// <summary>
-/// Reads duration and resolution with ffprobe (<c>ffmpeg.ffprobe_path</c>), one child process per
+/// Reads duration, resolution, codec and bitrate with ffprobe (<c>ffmpeg.ffprobe_path</c>), one child process per
 /// file, at most <see cref="MaxParallel"/> at once so a listing cannot flood a 2-core board.
 /// Answers are cached by (path, size, mtime): a finished file is probed once, however often it is
 /// listed, and a file that grows or is replaced is probed again. A file ffprobe cannot read (a
@@ -77,7 +78,7 @@ public sealed class MediaProbe
     private async Task<MediaInfo?> RunAsync(string fullPath, CancellationToken cancellation)
     {
         // "file:" so that a name containing ':' is never taken for a protocol; the path is absolute.
-        string[] arguments = ["-v", "error", "-print_format", "json", "-show_entries", "format=duration:stream=codec_type,width,height", "file:" + fullPath];
+        string[] arguments = ["-v", "error", "-print_format", "json", "-show_entries", "format=duration,bit_rate:stream=codec_type,codec_name,width,height,bit_rate", "file:" + fullPath];
         FfmpegProcess process;
         try
         {
@@ -111,7 +112,8 @@ public sealed class MediaProbe
         }
     }
 
-    /// <summary>ffprobe's JSON: format.duration ("2.000000" or absent) and the first video stream's width/height.</summary>
+    /// <summary>ffprobe's JSON: format.duration ("2.000000" or absent), and the first video stream's
+    /// width/height, codec_name and bit_rate (else format.bit_rate: Matroska keeps no per-stream rate).</summary>
     internal static MediaInfo Parse(ReadOnlyMemory<byte> json)
     {
         try
@@ -125,24 +127,32 @@ public sealed class MediaProbe
                 && double.IsFinite(seconds) && seconds >= 0)
                 duration = Math.Round(seconds, 3);
             int? width = null, height = null;
+            string? codec = null;
+            long? bitrate = null;
             if (root.TryGetProperty("streams", out var streams) && streams.ValueKind == JsonValueKind.Array)
             {
                 foreach (var s in streams.EnumerateArray())
                 {
                     if (!s.TryGetProperty("codec_type", out var type) || type.GetString() != "video") continue;
+                    if (s.TryGetProperty("codec_name", out var c) && c.ValueKind == JsonValueKind.String) codec = c.GetString();
+                    bitrate = Bitrate(s);
                     if (s.TryGetProperty("width", out var w) && w.TryGetInt32(out var wi) && wi > 0
                         && s.TryGetProperty("height", out var h) && h.TryGetInt32(out var hi) && hi > 0)
-                    {
                         (width, height) = (wi, hi);
-                        break;
-                    }
+                    break;
                 }
             }
-            return new MediaInfo(duration, width, height);
+            if (bitrate is null && format.ValueKind == JsonValueKind.Object) bitrate = Bitrate(format);
+            return new MediaInfo(duration, width, height, codec, bitrate);
         }
         catch (JsonException)
         {
             return MediaInfo.Unknown;
         }
     }
+
+    // ffprobe writes bit_rate as a string of digits ("1234567"), absent when it cannot tell.
+    private static long? Bitrate(JsonElement e) =>
+        e.TryGetProperty("bit_rate", out var b) && b.ValueKind == JsonValueKind.String
+        && long.TryParse(b.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var bps) && bps > 0 ? bps : null;
 }

@@ -95,6 +95,28 @@ public class EventNotifierTests
     }
 
     [Test]
+    public void SubscribedClientsGetTheRecordingsOptionsAsSentAndV1ClientsDoNot()
+    {
+        var v1 = Client();
+        var subscribed = Client(subscription: new EventSubscription(EventTopic.RecordingStart | EventTopic.RecordingStop, null));
+        var options = new Appliance.Media.Recordings.RecordingOptions(new Appliance.Media.Recordings.RequestedOptions("h264", "crf:20", "fmp4"),
+            Appliance.Media.Encoders.ContainerFormat.Mp4, new Appliance.Media.Encoders.VideoEncoder("h264", "libx264", false));
+        var session = new Appliance.Media.Recordings.RecordingSession(FakeCameras.Make("/dev/video0", "id0"), options, null, Path.GetTempPath(), DateTimeOffset.UtcNow);
+        var copy = new Appliance.Media.Recordings.RecordingSession(FakeCameras.Make("/dev/video1", "id1"), "mkv", null, Path.GetTempPath(), DateTimeOffset.UtcNow);
+        _notifier.Deliver(new Appliance.Media.Recordings.RecordingEvent(session, "STARTED", null));
+        _notifier.Deliver(new Appliance.Media.Recordings.RecordingEvent(copy, "STOPPED", null, Appliance.Media.Recordings.RecordingEndReason.StoppedByClient));
+
+        foreach (var f in Received(v1).Select(Parse))
+            Assert.That(f.GetProperty("params").EnumerateObject().Select(p => p.Name),
+                Is.EqualTo(new[] { "device", "status", "filename", "duration", "device_path", "recording_id", "start_time" }));
+        var got = Received(subscribed).Select(Parse).Select(f => f.GetProperty("params")).ToList();
+        Assert.That(got, Has.Count.EqualTo(2));
+        Assert.That(got[0].GetProperty("options").ToString(), Is.EqualTo("""{"codec":"h264","quality":"crf:20","format":"fmp4"}"""));
+        Assert.That(got[1].GetProperty("options").ToString(), Is.EqualTo("""{"codec":"copy","format":"mkv"}"""), "no quality with a copy");
+        Assert.That(got[1].GetProperty("event").GetString(), Is.EqualTo("recording.stop"));
+    }
+
+    [Test]
     public void ANeverSubscribedClientGetsNothingBeyondV1()
     {
         var v1 = Client();

@@ -86,7 +86,7 @@ public class MediaAuthEndToEndTests
     public async Task TheRecorderAndTheSnapshotTakerStillReadTheStream()
     {
         var camera = _f.Host.Host.Cameras.Find("virtual0")!;
-        var session = await _f.Host.Host.Recorder.StartAsync(camera, TimeSpan.FromSeconds(30), "mp4", CancellationToken.None);
+        var session = await _f.Host.Host.Recorder.StartAsync(camera, TimeSpan.FromSeconds(30), Appliance.Media.Recordings.RecordingOptions.StreamCopy("mp4"), CancellationToken.None);
         try
         {
             // While the recording keeps the stream live, the snapshot comes from the stream too.

@@ -19,9 +19,9 @@ public class MediaParamsTests
     [TestCase("take_snapshot", """{"device":"/dev/video0","qualty":50}""", "qualty",
         "Invalid params: unknown parameter 'qualty' (take_snapshot takes device, filename, format, quality, max_width, max_height)")]
     [TestCase("start_recording", """{"device":"/dev/video0","durration":5}""", "durration",
-        "Invalid params: unknown parameter 'durration' (start_recording takes device, duration, duration_seconds, duration_minutes, duration_hours, format)")]
-    [TestCase("start_recording", """{"device":"/dev/video0","format":"mp4","codec":"h264"}""", "codec",
-        "Invalid params: unknown parameter 'codec' (start_recording takes device, duration, duration_seconds, duration_minutes, duration_hours, format)")]
+        "Invalid params: unknown parameter 'durration' (start_recording takes device, duration, duration_seconds, duration_minutes, duration_hours, format, codec, quality)")]
+    [TestCase("start_recording", """{"device":"/dev/video0","format":"mp4","codec":"h264","bitrate":"2M"}""", "bitrate",
+        "Invalid params: unknown parameter 'bitrate' (start_recording takes device, duration, duration_seconds, duration_minutes, duration_hours, format, codec, quality)")]
     public async Task AnUnknownParameterIsNamed(string method, string parameters, string field, string message)
     {
         await using var client = await _host.ConnectAsync(Role.Operator);

@@ -40,7 +40,8 @@ public class FileRpcTests
         {
             var name = f.GetProperty("filename").GetString()!;
             var size = new FileInfo(Path.Combine(Recordings, name)).Length;
-            Assert.That(RpcAssert.Names(f), Is.EqualTo(new[] { "download_url", "duration", "file_size", "filename", "modified_time", "size_bytes" }));
+            Assert.That(RpcAssert.Names(f), Is.EqualTo(new[] { "download_url", "duration", "file_size", "filename", "modified_time", "options", "size_bytes" }));
+            Assert.That(f.GetProperty("options").ValueKind, Is.EqualTo(JsonValueKind.Null), "not recorded by this service: no options known");
             Assert.That(f.GetProperty("file_size").GetInt64(), Is.EqualTo(size));
             Assert.That(f.GetProperty("size_bytes").GetInt64(), Is.EqualTo(size));
             Assert.That(f.GetProperty("download_url").GetString(), Is.EqualTo("/files/recordings/" + name));
@@ -90,8 +91,13 @@ public class FileRpcTests
         using (var reply = await client.CallAsync("get_recording_info", """{"filename":"rec.mp4"}"""))
         {
             var r = RpcAssert.Result(reply);
-            Assert.That(RpcAssert.Names(r), Is.EqualTo(new[] { "created_time", "download_url", "duration", "file_size", "filename", "modified_time", "size_bytes" }));
+            Assert.That(RpcAssert.Names(r), Is.EqualTo(new[] { "bitrate", "codec", "created_time", "download_url", "duration", "file_size", "filename", "modified_time",
+                "options", "resolution", "size_bytes" }));
             Assert.That(r.GetProperty("filename").GetString(), Is.EqualTo("rec.mp4"));
+            // Read from the file by ffprobe; no options: the service did not record it.
+            Assert.That((r.GetProperty("codec").GetString(), r.GetProperty("resolution").GetString()), Is.EqualTo(("h264", "160x120")));
+            Assert.That(r.GetProperty("bitrate").GetInt64(), Is.GreaterThan(1000));
+            Assert.That(r.GetProperty("options").ValueKind, Is.EqualTo(JsonValueKind.Null));
             Assert.That(r.GetProperty("file_size").GetInt64(), Is.EqualTo(new FileInfo(StorageSamples.Mp4).Length));
             Assert.That(r.GetProperty("duration").GetDouble(), Is.EqualTo(2.0).Within(0.05));
             Assert.That(r.GetProperty("download_url").GetString(), Is.EqualTo("/files/recordings/rec.mp4"));

@@ -40,7 +40,24 @@ public class MediaProbeTests
             Assert.That(mkv.Duration, Is.EqualTo(1.0).Within(0.05));
             Assert.That(jpg.Resolution, Is.EqualTo("160x120"));
             Assert.That(png.Resolution, Is.EqualTo("320x240"));
+            Assert.That((mp4.Codec, mkv.Codec, jpg.Codec, png.Codec), Is.EqualTo(("h264", "h264", "mjpeg", "png")));
+            // MP4 keeps the video stream's rate; Matroska does not, so the file's is used: both near the real one.
+            Assert.That(mp4.Bitrate, Is.EqualTo(new FileInfo(StorageSamples.Mp4).Length * 8 / 2.0).Within(25).Percent);
+            Assert.That(mkv.Bitrate, Is.EqualTo(new FileInfo(StorageSamples.Mkv).Length * 8 / 1.0).Within(25).Percent);
         });
+    }
+
+    [Test]
+    public void TheVideoStreamsBitrateComesFirstAndTheFilesIsTheFallback()
+    {
+        var withStream = MediaProbe.Parse("""
+            {"streams":[{"codec_type":"audio","codec_name":"aac","bit_rate":"64000"},{"codec_type":"video","codec_name":"hevc","width":640,"height":480,"bit_rate":"900000"}],
+             "format":{"duration":"3.000000","bit_rate":"1000000"}}
+            """u8.ToArray());
+        Assert.That(withStream, Is.EqualTo(new MediaInfo(3.0, 640, 480, "hevc", 900_000)));
+        var fileOnly = MediaProbe.Parse("""{"streams":[{"codec_type":"video","codec_name":"h264","width":320,"height":240}],"format":{"bit_rate":"250000"}}"""u8.ToArray());
+        Assert.That(fileOnly, Is.EqualTo(new MediaInfo(null, 320, 240, "h264", 250_000)));
+        Assert.That(MediaProbe.Parse("""{"streams":[{"codec_type":"video","bit_rate":"N/A"}],"format":{}}"""u8.ToArray()), Is.EqualTo(new MediaInfo(null, null, null)));
     }
 
     [Test]

@@ -33,8 +33,8 @@ public class SafeFileNameTests
     [TestCase("a\n.mp4", "control character")]
     [TestCase("a\u0085.mp4", "control character")]
     [TestCase(".hidden.mp4", "start with '.'")]
-    [TestCase("x.mp4.tmp", "must end in .mp4 or .mkv")]
-    [TestCase("x.jpg", "must end in .mp4 or .mkv")]
+    [TestCase("x.mp4.tmp", "must end in .mp4 or .mkv or .ts")]
+    [TestCase("x.jpg", "must end in .mp4 or .mkv or .ts")]
     [TestCase("x", "must end in")]
     public void RefusedRecordingNames(string? name, string why)
     {

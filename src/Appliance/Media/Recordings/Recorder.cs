@@ -73,11 +73,15 @@ public sealed class Recorder : Storage.IActiveFiles
         return _sessions.Values.Any(s => s.Files.Any(f => string.Equals(Path.GetFullPath(Path.Combine(s.Directory, f)), full, StringComparison.Ordinal)));
     }
 
-    public async Task<RecordingSession> StartAsync(Camera camera, TimeSpan? duration, string? format, CancellationToken ct)
+    /// <param name="options">Codec, quality and container (<see cref="RecordingOptionsResolver"/>); null: a stream copy in recording.format.</param>
+    public async Task<RecordingSession> StartAsync(Camera camera, TimeSpan? duration, RecordingOptions? options, CancellationToken ct)
     {
         var c = config.Current;
         if (!camera.IsConnected) throw new RecordingRefusedException(Rpc.RpcErrorCode.CameraNotFound, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}");
-        var session = new RecordingSession(camera, format ?? c.Recording.Format, duration, c.Recording.Path, DateTimeOffset.UtcNow);
+        options ??= RecordingOptions.StreamCopy(c.Recording.Format);
+        var session = new RecordingSession(camera, options, duration, c.Recording.Path, DateTimeOffset.UtcNow);
+        // Each file's options are remembered from the moment it appears (list_recordings, get_recording_info, after a restart too).
+        session.FileAdded = file => ends?.NoteFile(file, session.SessionId, options.Requested, DateTimeOffset.UtcNow);
         if (!_sessions.TryAdd(camera.Device, session))
             throw new RecordingRefusedException(Rpc.RpcErrorCode.RecordingInProgress, $"Recording already in progress on {camera.Device}");
         try
@@ -86,7 +90,7 @@ public sealed class Recorder : Storage.IActiveFiles
             // A resumed recording was admitted when it started and is not asked again.
             if (resources is not null)
             {
-                try { await resources.EnsureRoomForRecordingAsync(transcode: false, ct); }
+                try { await resources.EnsureRoomForRecordingAsync(transcode: options.Transcodes, ct); }
                 catch (ResourceLimitException e) { throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording refused: {e.Message}"); }
             }
             if (BeforeStart is { } check) await check(ct);
@@ -96,7 +100,8 @@ public sealed class Recorder : Storage.IActiveFiles
             session.RememberExisting();
             await LaunchAsync(session, ct);
             session.State = RecordingState.Recording;
-            log.LogInformation("Recording {Session} of {Device} started: {File}", session.SessionId, camera.Device, session.FileName);
+            log.LogInformation("Recording {Session} of {Device} started: {File} ({Encoder})", session.SessionId, camera.Device, session.FileName,
+                options.Encoder is { } encoder ? $"{encoder.Encoder}, quality {options.Requested.Quality}" : "stream copy");
             Counters.CountStart();
             _ = Task.Run(() => RunAsync(session));
             events.Publish(new RecordingEvent(session, "STARTED", null));
@@ -159,7 +164,7 @@ public sealed class Recorder : Storage.IActiveFiles
         var remaining = session.Duration is { } d ? d - session.Elapsed : (TimeSpan?)null;
         if (session.Restarts == 0) remaining = session.Duration; // the first start counts from now, not from the request
         var args = RecordingArguments.Build(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), session.Directory,
-            camera.StreamPath, session.Format, remaining, c.Recording.SegmentDuration);
+            camera.StreamPath, session.Options, remaining, c.Recording.SegmentDuration, camera.Resolution.Width, camera.Resolution.Height, camera.Fps);
         var job = new FfmpegJob
         {
             CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
@@ -460,7 +465,7 @@ public sealed class Recorder : Storage.IActiveFiles
         if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(session.Directory, session.Files);
         // The newest file that is still there: one that held no frame was removed by CloseWhole.
         if (session.Files.LastOrDefault(f => File.Exists(Path.Combine(session.Directory, f))) is not { } file) return;
-        ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow));
+        ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow, session.Options.Requested));
     }
 
     private void Finish(RecordingSession session, RecordingState state, RecordingEndReason reason, string? error)

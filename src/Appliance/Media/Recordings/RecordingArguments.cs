@@ -3,16 +3,23 @@ using System.Globalization;
 namespace Appliance.Media.Recordings;
 
 /// <summary>
-/// FFmpeg arguments for a recording: read the camera's stream from MediaMTX, copy it (never
-/// re-encode), and write segments of recording.segment_duration. Each segment is a fragmented MP4
-/// (moov first, then self-contained fragments at every keyframe) or Matroska, so what has been
-/// written stays playable if the camera is pulled or the power is cut; a clean stop ('q') writes
-/// the trailer, and a kill leaves the file ending at a whole fragment. Segment files are named like the contract's recording file name, from the time
+/// FFmpeg arguments for a recording: read the camera's stream from MediaMTX, copy it or encode it
+/// again (<see cref="TranscodeArguments"/>), and write segments of recording.segment_duration. Each
+/// segment is a fragmented MP4 (moov first, then self-contained fragments at every keyframe),
+/// Matroska or MPEG-TS, so what has been written stays playable if the camera is pulled or the power
+/// is cut; a clean stop ('q') writes the trailer, and a kill leaves the file ending at a whole
+/// fragment (cluster, packet). Segment files are named like the contract's recording file name, from the time
 /// each one starts (camera0_2026-11-25_10-00-00.mp4).
 /// </summary>
 public static class RecordingArguments
 {
-    public static List<string> Build(string rtspUrl, string directory, string streamPath, string format, TimeSpan? duration, double segmentSeconds)
+    /// <summary>A stream copy into <paramref name="format"/> (mp4, mkv, ts).</summary>
+    public static List<string> Build(string rtspUrl, string directory, string streamPath, string format, TimeSpan? duration, double segmentSeconds) =>
+        Build(rtspUrl, directory, streamPath, RecordingOptions.StreamCopy(format), duration, segmentSeconds, 0, 0, 0);
+
+    /// <param name="width">The camera's picture size and frame rate (a hardware encoder's bitrate and GOP); 0 when unknown.</param>
+    public static List<string> Build(string rtspUrl, string directory, string streamPath, RecordingOptions options, TimeSpan? duration, double segmentSeconds,
+        int width, int height, int fps)
     {
         var args = new List<string>
         {
@@ -27,19 +34,16 @@ public static class RecordingArguments
             // A stream that stops delivering (camera pulled, publisher gone) ends the recording within 5 s.
             "-timeout", "5000000",
             "-i", rtspUrl,
-            "-map", "0:v", "-c", "copy",
+            "-map", "0:v",
         };
+        args.AddRange(TranscodeArguments.For(options, width, height, fps, segmentSeconds));
         if (duration is { } d) args.AddRange(["-t", d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)]);
         args.AddRange(["-f", "segment", "-segment_time", segmentSeconds.ToString("0.###", CultureInfo.InvariantCulture),
             "-reset_timestamps", "1", "-strftime", "1"]);
-        // flush_packets=1 hands each fragment (MP4) or cluster (Matroska) to the kernel as soon as the
-        // muxer finishes it. Without it FFmpeg's 256 KiB I/O buffer goes out in blocks that ignore
-        // fragment boundaries, and a kill leaves half a fragment at the end of the file.
-        if (format == "mkv")
-            args.AddRange(["-segment_format", "matroska", "-segment_format_options", "flush_packets=1"]);
-        else
-            args.AddRange(["-segment_format", "mp4", "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof:flush_packets=1"]);
-        args.Add(Path.Combine(directory, $"{streamPath}_%Y-%m-%d_%H-%M-%S.{format}"));
+        var container = options.Container;
+        args.AddRange(["-segment_format", container.Muxer, "-segment_format_options",
+            string.Join(':', container.MuxerOptions.Select(o => $"{o.Key}={o.Value}"))]);
+        args.Add(Path.Combine(directory, $"{streamPath}_%Y-%m-%d_%H-%M-%S.{container.Name}"));
         return args;
     }
 }

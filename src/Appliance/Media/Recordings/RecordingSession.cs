@@ -10,9 +10,15 @@ public enum RecordingState { Starting, Recording, Resuming, Stopped, Failed }
 public sealed class RecordingSession
 {
     internal RecordingSession(Camera camera, string format, TimeSpan? duration, string directory, DateTimeOffset started)
+        : this(camera, RecordingOptions.StreamCopy(format), duration, directory, started)
+    {
+    }
+
+    internal RecordingSession(Camera camera, RecordingOptions options, TimeSpan? duration, string directory, DateTimeOffset started)
     {
         Camera = camera;
-        Format = format;
+        Options = options;
+        Format = options.Container.Name;
         Duration = duration;
         Directory = directory;
         StartTime = started;
@@ -21,6 +27,9 @@ public sealed class RecordingSession
 
     public string SessionId { get; }
     public Camera Camera { get; }
+    /// <summary>What the client asked for and what is used (codec, quality, container).</summary>
+    public RecordingOptions Options { get; }
+    /// <summary>The container written, as its files are named: mp4, mkv or ts.</summary>
     public string Format { get; }
     public TimeSpan? Duration { get; }
     public string Directory { get; }
@@ -93,11 +102,21 @@ public sealed class RecordingSession
             .Select(f => f.Name)
             .Where(n => IsOurSegment(n, prefix))
             .Order(StringComparer.Ordinal);
+        List<string>? added = null;
         lock (_gate)
         {
-            foreach (var name in found) if (!_files.Contains(name) && !_preexisting.Contains(name)) _files.Add(name);
+            foreach (var name in found)
+                if (!_files.Contains(name) && !_preexisting.Contains(name))
+                {
+                    _files.Add(name);
+                    (added ??= []).Add(name);
+                }
         }
+        if (added is not null && FileAdded is { } tell) foreach (var name in added) tell(name);
     }
+
+    /// <summary>Told each new segment file's name once, when it is first seen (outside the lock).</summary>
+    internal Action<string>? FileAdded { get; set; }
 
     /// <summary>Drops a segment that was removed (it held no frame): it is no longer one of the recording's files.</summary>
     internal void Forget(string name)

@@ -7,7 +7,9 @@ using Appliance.Storage;
 namespace Appliance.Rpc.Methods;
 
 // File entries carry size_bytes, the copy of file_size the original SDK models read.
-public sealed record RecordingEntry(string Filename, long FileSize, string ModifiedTime, string DownloadUrl, long SizeBytes, double? Duration);
+/// <param name="Options">codec, quality and format as the client asked for them, for files this service recorded (null for others).</param>
+public sealed record RecordingEntry(string Filename, long FileSize, string ModifiedTime, string DownloadUrl, long SizeBytes, double? Duration,
+    RequestedOptions? Options);
 
 public sealed record SnapshotEntry(string Filename, long FileSize, string ModifiedTime, string DownloadUrl, long SizeBytes);
 
@@ -15,8 +17,13 @@ public sealed record RecordingListResult(List<RecordingEntry> Files, int Total, 
 
 public sealed record SnapshotListResult(List<SnapshotEntry> Files, int Total, int Limit, int Offset);
 
+/// <param name="Codec">The video codec ffprobe finds in the file (h264, hevc, ...).</param>
+/// <param name="Bitrate">Bits per second of the video stream (else of the whole file), from ffprobe.</param>
+/// <param name="Resolution">"WxH" from ffprobe.</param>
+/// <param name="Options">codec, quality and format as the client asked for them, for files this service recorded (null for others).</param>
 /// <param name="Reason">Why the writing of this file ended (stopped_by_client, recorder_stalled, ...), when the service saw it end.</param>
 public sealed record RecordingInfoResult(string Filename, long FileSize, double? Duration, string CreatedTime, string ModifiedTime, string DownloadUrl, long SizeBytes,
+    string? Codec, long? Bitrate, string? Resolution, RequestedOptions? Options,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RecordingId = null);
@@ -44,7 +51,8 @@ public sealed class FileMethods(FileCatalog catalog, RecordingEndLog? ends = nul
             var (limit, offset) = Paging(call);
             var page = catalog.List(MediaKind.Recording, limit, offset);
             var infos = await Task.WhenAll(page.Files.Select(f => catalog.Probe.ProbeAsync(f, call.Cancellation)));
-            var entries = page.Files.Select((f, i) => new RecordingEntry(f.Name, f.Size, Iso(f.Modified), Url(f), f.Size, infos[i].Duration)).ToList();
+            var entries = page.Files.Select((f, i) => new RecordingEntry(f.Name, f.Size, Iso(f.Modified), Url(f), f.Size, infos[i].Duration,
+                ends?.Find(f.Name)?.Options)).ToList();
             return RpcResult.From(new RecordingListResult(entries, page.Total, limit, offset), FileJsonContext.Default.RecordingListResult);
         });
         table.Add("list_snapshots", Role.Viewer, call =>
@@ -60,7 +68,7 @@ public sealed class FileMethods(FileCatalog catalog, RecordingEndLog? ends = nul
             var info = await catalog.Probe.ProbeAsync(f, call.Cancellation);
             var end = ends?.Find(f.Name);
             return RpcResult.From(new RecordingInfoResult(f.Name, f.Size, info.Duration, Iso(f.Created), Iso(f.Modified), Url(f), f.Size,
-                end?.Reason, end?.Error, end?.SessionId),
+                info.Codec, info.Bitrate, info.Resolution, end?.Options, end?.Reason, end?.Error, end?.SessionId),
                 FileJsonContext.Default.RecordingInfoResult);
         });
         table.Add("get_snapshot_info", Role.Viewer, async call =>

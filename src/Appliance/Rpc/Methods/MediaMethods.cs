@@ -1,5 +1,6 @@
 using Appliance.Cameras;
 using Appliance.Media;
+using Appliance.Media.Encoders;
 using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
 using Appliance.Security;
@@ -12,15 +13,19 @@ public sealed record SnapshotResult(string Device, string DevicePath, string Fil
 
 public sealed record RecordingInfo(string DevicePath, string RecordingId, string Filename, string StartTime, string Status);
 
+/// <param name="Format">The container written (mp4 for "fmp4").</param>
+/// <param name="Options">codec, quality and format as the client sent them, defaults filled in.</param>
 public sealed record StartRecordingResult(string Device, string DevicePath, string SessionId, string RecordingId, string Filename, string Status,
-    string StartTime, double? Duration, string Format, bool Success, RecordingInfo Recording);
+    string StartTime, double? Duration, string Format, bool Success, RecordingInfo Recording, RequestedOptions Options);
 
 public sealed record StopRecordingResult(string Device, string DevicePath, string SessionId, string RecordingId, string Filename, string Status,
     string StartTime, string EndTime, double Duration, long FileSize, bool Success, List<string> Files);
 
 /// <summary>take_snapshot, start_recording, stop_recording (operator). The result shapes carry the
-/// extra fields the original clients read (success, device_path, recording_id, recording{}).</summary>
-public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots, Recorder recorder, Func<double> maxDuration)
+/// extra fields the original clients read (success, device_path, recording_id, recording{}).
+/// start_recording's codec, quality and format are judged by <see cref="RecordingOptionsResolver"/>:
+/// a wrong one is -32602 naming it, one this box cannot do (no working encoder) -32008 naming it.</summary>
+public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots, Recorder recorder, Func<double> maxDuration, RecordingOptionsResolver recordingOptions)
 {
     public void Register(RpcMethodTable table)
     {
@@ -32,7 +37,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
     // What each method takes: the contract's fields and this service's documented extras. The original
     // clients send nothing else (apart from auth_token, which every method accepts).
     private static readonly string[] SnapshotParams = ["device", "filename", "format", "quality", "max_width", "max_height"];
-    private static readonly string[] RecordingParams = ["device", "duration", "duration_seconds", "duration_minutes", "duration_hours", "format"];
+    private static readonly string[] RecordingParams = ["device", "duration", "duration_seconds", "duration_minutes", "duration_hours", "format", "codec", "quality"];
 
     private async ValueTask<RpcResult> TakeSnapshot(RpcCall call)
     {
@@ -55,18 +60,25 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
     {
         // Params first, then the camera: a bad request is -32602 whether or not the camera exists.
         call.RejectUnknown(RecordingParams);
-        var format = call.OptionalEnum("format", "mp4", "mkv");
+        var format = call.OptionalEnum("format", [.. ContainerFormat.FormatNames]);
+        var codec = call.OptionalEnum("codec", [.. RecordingOptionsResolver.Codecs]);
+        var quality = call.OptionalString("quality", 64);
         var duration = Duration(call);
         var max = TimeSpan.FromSeconds(maxDuration());
         if (duration > max)
             throw RpcException.InvalidParams(DurationField(call), $"the recording may last at most {max.TotalSeconds:0} s (recording.max_duration)");
+        // Before the camera too: whether this box can encode the codec is about the request, not the device.
+        RecordingOptions options;
+        try { options = await recordingOptions.ResolveAsync(codec, quality, format, call.Cancellation); }
+        catch (RecordingOptionException e) when (e.Unsupported) { throw new RpcException(RpcErrorCode.NotSupported, e.Message, e.Option); }
+        catch (RecordingOptionException e) { throw RpcException.InvalidParams(e.Option, e.Message); }
         var camera = ConnectedCamera(call);
         try
         {
-            var s = await recorder.StartAsync(camera, duration, format, call.Cancellation);
+            var s = await recorder.StartAsync(camera, duration, options, call.Cancellation);
             var start = MediaFileNames.Iso(s.StartTime);
             return RpcResult.From(new StartRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, "STARTED", start,
-                duration?.TotalSeconds, s.Format, true, new RecordingInfo(camera.Device, s.SessionId, s.FileName, start, "STARTED")),
+                duration?.TotalSeconds, s.Format, true, new RecordingInfo(camera.Device, s.SessionId, s.FileName, start, "STARTED"), s.Options.Requested),
                 RpcJsonContext.Default.StartRecordingResult);
         }
         catch (RecordingRefusedException e)

@@ -5,8 +5,11 @@ using Appliance.Security;
 
 namespace Appliance.Rpc.Methods;
 
+/// <param name="SupportedFormats">The recording containers (mp4, mkv, ts) and snapshot formats (jpg, png) this box's FFmpeg was found to write.</param>
+/// <param name="Encoders">The encoders a recording can transcode with, hardware first per codec (what really encoded a test frame).</param>
+/// <param name="EncodersProbed">False while the start-up probe is still running: the lists hold what is confirmed so far.</param>
 public sealed record ServerInfoResult(string Name, string Version, string GitRevision, string Board, string[] Capabilities,
-    string[] SupportedFormats, int MaxCameras, string[] Methods);
+    string[] SupportedFormats, int MaxCameras, string[] Methods, IReadOnlyList<Media.Encoders.VideoEncoder> Encoders, bool EncodersProbed);
 
 public sealed record StatusResult(string Status, double Uptime, string Version, Dictionary<string, string> Components,
     Dictionary<string, string> ComponentDetails, string[] ConfigPendingRestart);
@@ -30,7 +33,7 @@ public sealed record MethodMetrics(long Count, long Errors, double AverageMs);
 
 /// <summary>ping, get_server_info, get_status, get_metrics: what the service says about itself.</summary>
 public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table,
-    Events.EventHub events, ConnectionRegistry connections, Media.Recordings.Recorder? recorder = null)
+    Events.EventHub events, ConnectionRegistry connections, Media.Recordings.Recorder? recorder = null, Media.Encoders.EncoderProbe? encoders = null)
 {
     // The components the contract names; each reports itself to the health registry.
     public static readonly string[] ContractComponents = ["websocket_server", "camera_monitor", "mediamtx_controller"];
@@ -38,18 +41,21 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
     public void Register()
     {
         table.Add("ping", Role.Viewer, _ => ValueTask.FromResult(RpcResult.From("pong", RpcJsonContext.Default.String)));
-        table.Add("get_server_info", Role.Admin, _ => Result(ServerInfo(), RpcJsonContext.Default.ServerInfoResult));
+        table.Add("get_server_info", Role.Admin, async call => RpcResult.From(await ServerInfo(call.Cancellation), RpcJsonContext.Default.ServerInfoResult));
         table.Add("get_status", Role.Admin, _ => Result(Status(), RpcJsonContext.Default.StatusResult));
         table.Add("get_metrics", Role.Admin, _ => Result(Metrics(), RpcJsonContext.Default.MetricsResult));
     }
 
-    private ServerInfoResult ServerInfo()
+    private async Task<ServerInfoResult> ServerInfo(CancellationToken ct)
     {
+        // Just after start the probe may still run: wait for it a little rather than answer half a list.
+        var found = encoders is null ? Media.Encoders.MediaCapabilities.None
+            : await encoders.WaitAsync(Media.Recordings.RecordingOptionsResolver.ProbeWait, ct);
         var c = config.Current;
         return new ServerInfoResult(AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, c.Gpio.Board,
-            ["snapshots", "recordings", "streaming"], ["mp4", "mkv", "jpg", "png"],
+            ["snapshots", "recordings", "streaming"], [.. found.Containers, .. found.ImageFormats],
             c.Camera.DeviceRange[1] - c.Camera.DeviceRange[0] + 1 + c.Camera.Virtual.Count,
-            [.. table.All.Select(m => m.Name).Order(StringComparer.Ordinal)]);
+            [.. table.All.Select(m => m.Name).Order(StringComparer.Ordinal)], found.Encoders, found.Complete);
     }
 
     private StatusResult Status()

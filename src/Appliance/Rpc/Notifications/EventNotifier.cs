@@ -128,7 +128,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
             MediaFileNames.Iso(s.StartTime), subscribed ? r.Error : null, eventName,
             subscribed && r.Reason is { } reason ? RecordingEndReasons.Name(reason) : null,
             subscribed && r.Restarting ? true : null, subscribed && r.Resumed ? true : null,
-            subscribed && (r.Restarting || r.Resumed) ? s.LastFile : null);
+            subscribed && (r.Restarting || r.Resumed) ? s.LastFile : null, subscribed ? s.Options.Requested : null);
     }
 
     private static byte[] Frame<T>(string method, T parameters, JsonTypeInfo<T> info) => NotificationFrame.Serialize(method, parameters, info);

@@ -11,10 +11,12 @@ namespace Appliance.Rpc.Notifications;
 public sealed record CameraStatusUpdate(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath,
     string? Event = null);
 
-/// <summary>recording_status_update: the v1 fields; error, reason, restarting and resumed only for subscribed connections.</summary>
+/// <summary>recording_status_update: the v1 fields; error, reason, restarting, resumed and options only for subscribed connections.</summary>
 /// <param name="Segment">The file being written when it failed or resumed (subscribed connections).</param>
+/// <param name="Options">codec, quality and format as the client asked for them (subscribed connections).</param>
 public sealed record RecordingStatusUpdate(string Device, string Status, string Filename, double Duration, string DevicePath, string RecordingId,
-    string StartTime, string? Error = null, string? Event = null, string? Reason = null, bool? Restarting = null, bool? Resumed = null, string? Segment = null);
+    string StartTime, string? Error = null, string? Event = null, string? Reason = null, bool? Restarting = null, bool? Resumed = null, string? Segment = null,
+    Appliance.Media.Recordings.RequestedOptions? Options = null);
 
 /// <summary>recording_progress_update (recording.progress).</summary>
 public sealed record RecordingProgressUpdate(string Device, string SessionId, string Filename, double Duration, long FileSize, string Segment,

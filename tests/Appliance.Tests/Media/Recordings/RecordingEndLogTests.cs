@@ -37,6 +37,35 @@ public class RecordingEndLogTests
     }
 
     [Test]
+    public void EachFilesOptionsAreKeptFromWhenItAppearsThroughItsEndAndAcrossARestart()
+    {
+        using var dir = new TestDirectory();
+        var recordings = dir.File("recordings");
+        Directory.CreateDirectory(recordings);
+        File.WriteAllText(Path.Combine(recordings, "a.ts"), "a");
+        File.WriteAllText(Path.Combine(recordings, "b.ts"), "b");
+        var log = new RecordingEndLog(dir.File("state"), recordings, NullLogger.Instance);
+        var options = new RequestedOptions("h265", "2M", "ts");
+        var at = new DateTimeOffset(2026, 12, 7, 10, 0, 0, TimeSpan.Zero);
+        log.NoteFile("a.ts", "s1", options, at);
+        log.NoteFile("b.ts", "s1", options, at.AddSeconds(2));
+        log.NoteFile("b.ts", "other", new RequestedOptions("copy", null, "mp4"), at.AddSeconds(3));
+        Assert.That(log.Find("a.ts"), Is.EqualTo(new RecordingEnd("a.ts", "s1", null, null, at, options)), "known at once, not ended");
+        // The end of the last segment keeps the options it was noted with.
+        log.Record(new RecordingEnd("b.ts", "s1", "stopped_by_client", null, at.AddSeconds(4)));
+        Assert.That(log.Find("b.ts")?.Options, Is.EqualTo(options), "a file is noted once");
+
+        // The background save of the notes and the synchronous one of the end both land; the newest state wins.
+        RecordingEndLog reopened = null!;
+        Assert.That(() =>
+        {
+            reopened = new RecordingEndLog(dir.File("state"), recordings, NullLogger.Instance);
+            return reopened.Find("a.ts")?.Options;
+        }, Is.EqualTo(options).After(5000, 50));
+        Assert.That(reopened.Find("b.ts"), Is.EqualTo(new RecordingEnd("b.ts", "s1", "stopped_by_client", null, at.AddSeconds(4), options)));
+    }
+
+    [Test]
     public void TheLogKeepsOnlyTheNewestEntries()
     {
         using var dir = new TestDirectory();

@@ -27,9 +27,10 @@ public static class RecordingSamples
         ["mkv"] = new(() => Make("mkv", 4), LazyThreadSafetyMode.ExecutionAndPublication),
         ["mp4-long"] = new(() => Make("mp4", 8), LazyThreadSafetyMode.ExecutionAndPublication),
         ["mkv-long"] = new(() => Make("mkv", 8), LazyThreadSafetyMode.ExecutionAndPublication),
+        ["ts"] = new(() => Make("ts", 4), LazyThreadSafetyMode.ExecutionAndPublication),
     };
 
-    /// <summary>A clean 4 s recording ("mp4" or "mkv"), or an 8 s one ("mp4-long", "mkv-long").</summary>
+    /// <summary>A clean 4 s recording ("mp4", "mkv" or "ts"), or an 8 s one ("mp4-long", "mkv-long").</summary>
     public static string Clean(string name) => Made[name].Value;
 
     /// <summary>The muxer part of a real recording's arguments: from "-f segment" to the output pattern.</summary>

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace Appliance.Media.Recordings.Repair;
 
 /// <summary>
-/// The startup pass over a recordings directory: every *.mp4 / *.mkv segment that was last written
+/// The startup pass over a recordings directory: every *.mp4 / *.mkv / *.ts segment that was last written
 /// before the service started, and that no running recording is writing, goes through
 /// <see cref="TornTailRepair.Repair"/>, so a recording torn by a crash, a kill or a power cut
 /// plays cleanly up to its last complete fragment. Files written after the start belong to new
@@ -15,7 +15,7 @@ namespace Appliance.Media.Recordings.Repair;
 /// </summary>
 public sealed class RecordingRecovery
 {
-    private static readonly string[] Extensions = [".mp4", ".mkv"];
+    private static readonly string[] Extensions = [".mp4", ".mkv", ".ts"];
 
     private readonly ILogger<RecordingRecovery> _log;
     private readonly Func<string, RepairResult> _repair;
@@ -160,7 +160,7 @@ public sealed class RecordingRecovery
                 _log.LogWarning("Recording {File} is unplayable and was left as it is ({Length} bytes): {Reason}", r.Path, r.OldLength, r.Reason);
                 break;
             case RepairOutcome.NotRecognised:
-                _log.LogInformation("Recording {File} is not an MP4 or Matroska file; left as it is: {Reason}", r.Path, r.Reason);
+                _log.LogInformation("Recording {File} is not an MP4, Matroska or MPEG-TS file; left as it is: {Reason}", r.Path, r.Reason);
                 break;
             case RepairOutcome.Unreadable:
                 _log.LogWarning("Recording {File} could not be checked: {Reason}", r.Path, r.Reason);

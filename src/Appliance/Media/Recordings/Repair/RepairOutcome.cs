@@ -19,7 +19,7 @@ public enum RepairOutcome
     /// a power cut): nothing can play it. The file was left untouched; the caller decides.</summary>
     Unplayable,
 
-    /// <summary>Neither an ISO BMFF (MP4) nor a Matroska file: left untouched.</summary>
+    /// <summary>Neither an ISO BMFF (MP4), a Matroska file nor an MPEG transport stream: left untouched.</summary>
     NotRecognised,
 
     /// <summary>Set by <see cref="RecordingRecovery"/> only: the file could not be opened or read
@@ -33,4 +33,5 @@ public enum RecordingContainer
     Unknown,
     Mp4,
     Matroska,
+    MpegTs,
 }

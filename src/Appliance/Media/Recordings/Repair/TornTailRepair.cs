@@ -5,7 +5,8 @@ namespace Appliance.Media.Recordings.Repair;
 
 /// <summary>
 /// Repairs a recording whose last fragment was torn when FFmpeg (or the whole box) died: cuts the
-/// file after its last complete fragment (MP4 moof+mdat) or cluster (Matroska), so it plays to that
+/// file after its last complete fragment (MP4 moof+mdat), cluster (Matroska) or frame (MPEG-TS:
+/// <see cref="MpegTsTailScanner"/>), so it plays to that
 /// point with no decoder errors. A file that is already whole is left byte-identical: one the muxer
 /// closed cleanly costs a few reads at its two ends; one it did not (killed, so no trailer) costs
 /// reading its box/element headers, one per fragment. The container is recognised from the first
@@ -80,16 +81,19 @@ public static class TornTailRepair
             // Empty, or zeros from the first byte: a power cut before anything reached the disk.
             return new(nothing
                 ? new RepairResult(path, container, RepairOutcome.Unplayable, length, length, length == 0 ? "empty file" : "starts with zeros: nothing was written")
-                : new RepairResult(path, container, RepairOutcome.NotRecognised, length, length, "neither MP4 (ftyp) nor Matroska (EBML header)"), null, false);
+                : new RepairResult(path, container, RepairOutcome.NotRecognised, length, length, "neither MP4 (ftyp), Matroska (EBML header) nor MPEG-TS (0x47 sync bytes)"), null, false);
         }
 
         long zeroRead = 0;
         var dataEnd = ZeroTail.DataEnd(handle, length, ref zeroRead);
         // A file the muxer closed cleanly (and with no zero tail) is recognised from its ends; only
         // the others (killed, cut short, extended) are walked fragment by fragment.
-        var scan = container == RecordingContainer.Mp4
-            ? (dataEnd == length ? Mp4CleanClose.TryScan(reader) : null) ?? Mp4TailScanner.Scan(reader, dataEnd)
-            : (dataEnd == length ? MatroskaCleanClose.TryScan(reader) : null) ?? MatroskaTailScanner.Scan(reader, dataEnd);
+        var scan = container switch
+        {
+            RecordingContainer.Mp4 => (dataEnd == length ? Mp4CleanClose.TryScan(reader) : null) ?? Mp4TailScanner.Scan(reader, dataEnd),
+            RecordingContainer.Matroska => (dataEnd == length ? MatroskaCleanClose.TryScan(reader) : null) ?? MatroskaTailScanner.Scan(reader, dataEnd),
+            _ => MpegTsTailScanner.Scan(reader, dataEnd),
+        };
         bytesRead = reader.BytesRead + zeroRead;
 
         if (!scan.HeaderComplete)
@@ -107,17 +111,25 @@ public static class TornTailRepair
         return new(new RepairResult(path, container, outcome, length, Math.Min(scan.Keep, length), reason), scan, needsWrite);
     }
 
-    private static string Unit(RecordingContainer container) => container == RecordingContainer.Mp4 ? "fragments" : "clusters";
+    private static string Unit(RecordingContainer container) => container switch
+    {
+        RecordingContainer.Mp4 => "fragments",
+        RecordingContainer.Matroska => "clusters",
+        _ => "packets",
+    };
 
     /// <summary>
     /// MP4: the first box is ftyp (ISO/IEC 14496-12 §4.3: it comes before any variable-length box).
     /// Matroska: the file starts with the EBML header's ID, 1A 45 DF A3 (RFC 8794 §8).
+    /// MPEG-TS: the sync byte 0x47 at 0 and, when the file is that long, again at 188 (ISO/IEC 13818-1 §2.4.3.2).
     /// </summary>
     private static RecordingContainer Sniff(HeaderReader reader)
     {
-        var head = reader.Read(0, 8);
+        var head = reader.Read(0, MpegTsTailScanner.PacketSize + 1);
         if (head.Length >= 4 && head[..4].SequenceEqual((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3])) return RecordingContainer.Matroska;
         if (head.Length >= 8 && head[4..8].SequenceEqual("ftyp"u8)) return RecordingContainer.Mp4;
+        if (head.Length >= 1 && head[0] == MpegTsTailScanner.SyncByte && (head.Length <= MpegTsTailScanner.PacketSize || head[MpegTsTailScanner.PacketSize] == MpegTsTailScanner.SyncByte))
+            return RecordingContainer.MpegTs;
         return RecordingContainer.Unknown;
     }
 }
