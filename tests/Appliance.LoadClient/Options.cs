@@ -4,9 +4,8 @@ namespace Appliance.LoadClient;
 
 /// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile,faults,scale] [--duration-seconds N].</summary>
 /// <param name="RecordSecondsGiven">Whether --record-seconds was on the command line (scale's default differs from media's).</param>
-/// <param name="LegacySlots">scale: set [ffmpeg] max_concurrent = 64, for a service that still counts recordings in that limit.</param>
 public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20, int FaultSamples = 3,
-    int Cameras = 16, bool RecordSecondsGiven = false, bool LegacySlots = false)
+    int Cameras = 16, bool RecordSecondsGiven = false)
 {
     public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile", "faults", "scale"];
 
@@ -16,7 +15,7 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
                    [--scenarios all|startup,ping,idle,media,events,hostile,faults,scale] [--duration-seconds N] [--connections N]
-                   [--record-seconds N] [--fault-samples N] [--cameras N] [--legacy-slots]
+                   [--record-seconds N] [--fault-samples N] [--cameras N]
           --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
           --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile, faults, scale (default: all)
           --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
@@ -25,8 +24,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
                                 scale: how long every camera records (default: 60)
           --fault-samples N     faults: samples of each fault, 1..10 (default: 3)
           --cameras N           scale: virtual cameras (320x240@15), 1..64 (default: 16)
-          --legacy-slots        scale: [ffmpeg] max_concurrent = 64 instead of the default, for a service
-                                whose max_concurrent still counts recordings (the figures then say so)
         The client writes a temporary config, starts the binary on a free 127.0.0.1 port, and kills
         it when done. The media scenario also runs the MediaMTX stand-in in-process (API + GStreamer
         RTSP relay on 127.0.0.1; needs ffmpeg, ffprobe, python3-gst-1.0), and so does the faults
@@ -45,7 +42,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var faultSamples = 3;
         var cameras = 16;
         var recordSecondsGiven = false;
-        var legacySlots = false;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -85,9 +81,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out cameras) || cameras is < 1 or > 64)
                     { problem = "--cameras needs a whole number from 1 to 64"; return null; }
                     break;
-                case "--legacy-slots":
-                    legacySlots = true;
-                    break;
                 case "--fault-samples":
                     i++;
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out faultSamples) || faultSamples is < 1 or > 10)
@@ -105,6 +98,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var full = Path.GetFullPath(binary);
         if (!File.Exists(full)) { problem = $"binary {full} not found (publish it first: dotnet publish src/Appliance/Appliance.csproj -c Release -r linux-x64 -o artifacts/publish/linux-x64)"; return null; }
         // Keep the canonical order whatever order the user typed.
-        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds, faultSamples, cameras, recordSecondsGiven, legacySlots);
+        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds, faultSamples, cameras, recordSecondsGiven);
     }
 }

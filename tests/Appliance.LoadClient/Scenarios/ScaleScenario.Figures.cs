@@ -17,8 +17,7 @@ public sealed partial class ScaleScenario
         report.Add(Name, $"{devices.Length} start_recording at once (publishers already up), until the reply: p50 / p99 / max", Triple(ok));
         var failed = starts.Where(s => !s.Ok).ToList();
         if (failed.Count == 0) return;
-        var slots = failed.Any(f => f.ErrorCode == -32006) ? " (-32006: a service whose ffmpeg.max_concurrent still counts recordings refuses the 5th; --legacy-slots raises it)" : "";
-        report.Fail(Name, $"{failed.Count} of {starts.Length} start_recording failed{slots}; first: {failed[0].Error}");
+        report.Fail(Name, $"{failed.Count} of {starts.Length} start_recording failed; first: {failed[0].Error}");
     }
 
     private void ReportPolls(StatusPoller[] pollers, Report report)
@@ -46,7 +45,7 @@ public sealed partial class ScaleScenario
         report.Add(Name, $"take_snapshot via the service (every {SnapshotLoop.Period.TotalSeconds:0} s per camera), p50 / p99 / max of {ok.Count}",
             $"{Triple(ok)} — p99 target < {SnapshotP99TargetMs:0} ms {(p99 < SnapshotP99TargetMs ? "met" : "MISSED")}");
         var bareOk = bare.Where(s => s.Ok).Select(s => s.Ms).ToList();
-        report.Add(Name, $"bare FFmpeg read of the same stream with the service's arguments ({SnapshotLoop.Period.TotalSeconds / 2:0} s after each), p50 / p99 / max of {bareOk.Count}", Triple(bareOk));
+        report.Add(Name, $"bare FFmpeg read of the same stream with the service's arguments ({SnapshotLoop.Period.TotalSeconds / 2:0} s after each take_snapshot was sent), p50 / p99 / max of {bareOk.Count}", Triple(bareOk));
 
         // Each snapshot against the bare read half a period later on the same camera (same GOP phase).
         var pairs = service.Join(bare, s => (s.Camera, s.Round), b => (b.Camera, b.Round), (s, b) => (s, b)).Where(p => p.s.Ok && p.b.Ok).Select(p => p.s.Ms - p.b.Ms).ToList();

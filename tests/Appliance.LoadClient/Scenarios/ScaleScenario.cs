@@ -49,13 +49,12 @@ public sealed partial class ScaleScenario : IScenario
         var busy = await MachineBusyAsync(TimeSpan.FromSeconds(3), cancellation);
         report.Add(Name, "machine busy just before the scenario (3 s, all cores)", Percent(busy));
         report.Add(Name, "setup", $"{n} virtual cameras {ScaleConfig.Resolution}@{ScaleConfig.Fps} testsrc2; recording {seconds} s each (start_recording duration); " +
-            (options.LegacySlots ? $"--legacy-slots: [ffmpeg] max_concurrent = {ScaleConfig.LegacyMaxConcurrent}, other limits default" : "the service's default limits ([ffmpeg], [resources], [mediamtx] timeouts)"));
-        if (options.LegacySlots) report.Observe(Name, $"run with --legacy-slots ([ffmpeg] max_concurrent = {ScaleConfig.LegacyMaxConcurrent}): not the default limits the issue asks for");
+            "the service's default limits ([ffmpeg], [resources], [mediamtx] timeouts)");
 
         Console.Error.WriteLine("  scale: starting the MediaMTX stand-in with its RTSP relay");
         await using var standIn = await MediaMtxStandIn.StartAsync(new StandInOptions { ApiPort = 0, RtspPort = 0, UseRelay = true });
         var log = new ServiceLogLines();
-        await using var service = await RunningService.StartAsync(options.Binary, cancellation, extraToml: ScaleConfig.Toml(standIn.ApiPort, standIn.RtspPort, n, options.LegacySlots), logLevel: "info");
+        await using var service = await RunningService.StartAsync(options.Binary, cancellation, extraToml: ScaleConfig.Toml(standIn.ApiPort, standIn.RtspPort, n), logLevel: "info");
         service.Process.LineReceived += log.Add;
         var clients = new ConcurrentBag<RpcClient>();
         try
