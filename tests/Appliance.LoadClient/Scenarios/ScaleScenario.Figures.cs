@@ -14,10 +14,10 @@ public sealed partial class ScaleScenario
     private void ReportStarts(Started[] starts, string[] devices, Report report)
     {
         var ok = starts.Where(s => s.Ok).Select(s => s.Ms).ToList();
-        report.Add(Name, $"{devices.Length} start_recording at once (publishers already up), until the reply: p50 / p99 / max", Triple(ok));
+        report.Add(Name, $"{devices.Length} start_recording at once (publishers already up), until the reply: p50 / p99 / max of {ok.Count} started", Triple(ok));
         var failed = starts.Where(s => !s.Ok).ToList();
         if (failed.Count == 0) return;
-        report.Fail(Name, $"{failed.Count} of {starts.Length} start_recording failed; first: {failed[0].Error}");
+        report.Fail(Name, $"{failed.Count} of {starts.Length} start_recording failed; first, after {Report.Ms(failed[0].Ms)}: {failed[0].Error}");
     }
 
     private void ReportPolls(StatusPoller[] pollers, Report report)
@@ -105,7 +105,7 @@ public sealed partial class ScaleScenario
         report.Add(Name, "bare FFmpeg reads of the load client (reaped: cutime+cstime), same rate as the service's snapshots", Cores(s.OwnReapedCpu));
         report.Add(Name, "stand-in side: publishers (FFmpeg testsrc2 → libx264 → RTSP)", s.Publishers.Summary(seconds));
         report.Add(Name, "stand-in side: GStreamer RTSP relay", s.Relay.Summary(seconds));
-        report.Add(Name, "load client process (stand-in API, 87+ connections, /proc sampling)", Cores(s.OwnCpu));
+        report.Add(Name, "load client process (stand-in API, every connection, /proc sampling)", Cores(s.OwnCpu));
         if (s.MachineStart is { } m0 && s.MachineEnd is { } m1)
         {
             var busy = m1.BusyShareSince(m0);
@@ -143,9 +143,15 @@ public sealed partial class ScaleScenario
         if (tallies.Sum(t => t.Unparsed) is > 0 and var bad) report.Fail(Name, $"{bad} notification(s) were not valid JSON");
     }
 
-    private void ReportServerSide(JsonDocument metrics, Report report)
+    private void ReportServerSide(JsonDocument m0, JsonDocument metrics, Report report)
     {
-        if (!metrics.RootElement.GetProperty("result").TryGetProperty("methods", out var methods)) return;
+        // What the service's RSS is made of, as far as it can tell: the managed heap, allocation rate, GCs, threads.
+        var result = metrics.RootElement.GetProperty("result");
+        var runtime = result.GetProperty("runtime");
+        report.Add(Name, "service at the end (get_metrics): managed heap; allocated since the recordings started; GCs gen0 / gen1 / gen2; threads",
+            $"{Report.MiB(runtime.GetProperty("heap_bytes").GetInt64())}; {Report.MiB(Long(metrics, "runtime", "allocated_bytes") - Long(m0, "runtime", "allocated_bytes"))}; " +
+            $"{runtime.GetProperty("gen0_collections").GetInt32()} / {runtime.GetProperty("gen1_collections").GetInt32()} / {runtime.GetProperty("gen2_collections").GetInt32()}; {result.GetProperty("threads").GetInt32()}");
+        if (!result.TryGetProperty("methods", out var methods)) return;
         var parts = new List<string>();
         foreach (var method in new[] { "get_camera_list", "get_status", "ping", "take_snapshot", "start_recording" })
             if (methods.TryGetProperty(method, out var m) && m.TryGetProperty("average_ms", out var avg))

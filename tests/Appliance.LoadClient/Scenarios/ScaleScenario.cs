@@ -11,8 +11,8 @@ namespace Appliance.LoadClient.Scenarios;
 /// scale (issue 17): N virtual cameras (--cameras, default 16) at 320x240@15 behind the MediaMTX
 /// stand-in with its GStreamer relay, the service at its default limits. All N publish, then all N
 /// record at once for --record-seconds (default 60; the service stops them itself, start_recording's
-/// duration). Meanwhile: a take_snapshot every 2 s on each camera (one connection per camera) with a
-/// bare FFmpeg read of the same stream between two, 20 connections polling get_camera_list,
+/// duration; one connection per camera starts them). Meanwhile: a take_snapshot every 2 s on each camera
+/// (another connection per camera) with a bare FFmpeg read of the same stream between two, 20 connections polling get_camera_list,
 /// get_status and ping, and 50 connections subscribed to every topic that read everything.
 /// Fails (exit 1) when a recording does not play for its asked duration (ffprobe, every frame), a
 /// snapshot does not decode, a call fails, or a subscribed connection misses a recording or snapshot
@@ -27,6 +27,9 @@ public sealed partial class ScaleScenario : IScenario
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(30);
+    // The snapshot rounds and polls begin once every start_recording has answered, or this long after
+    // they were sent: a start that hangs must not shorten the measured window of the others.
+    private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(3);
 
     private static readonly string[] AllTopics =
     [
@@ -62,30 +65,29 @@ public sealed partial class ScaleScenario : IScenario
             await PathsAsync(standIn, service, devices, report, cancellation);
             await PublishAsync(standIn, devices, report, cancellation);
 
-            Console.Error.WriteLine($"  scale: opening {n + Pollers + Subscribers + 1} connections");
+            Console.Error.WriteLine($"  scale: opening {2 * n + Pollers + Subscribers + 1} connections");
             var admin = await service.ConnectAsync(cancellation);
             clients.Add(admin);
+            var recordingClients = await ConnectManyAsync(service, n, clients, cancellation);
             var cameraClients = await ConnectManyAsync(service, n, clients, cancellation);
             var pollerClients = await ConnectManyAsync(service, Pollers, clients, cancellation);
             var subscriberClients = await ConnectManyAsync(service, Subscribers, clients, cancellation);
             var tallies = subscriberClients.Select(c => { var t = new EventTally(); t.Attach(c); return t; }).ToArray();
             foreach (var c in subscriberClients) await SubscribeAsync(c, cancellation);
-            var others = cameraClients.Concat(pollerClients).Append(admin).ToArray();
+            var others = recordingClients.Concat(cameraClients).Concat(pollerClients).Append(admin).ToArray();
             var othersFrames0 = others.Sum(c => c.Unsolicited);
             var framesBefore = tallies.Sum(t => t.Frames);
             using var metrics0 = await RunningService.MetricsAsync(admin, cancellation) ?? throw new InvalidOperationException("get_metrics failed");
             var rssConnected = service.Process.RssBytes() ?? 0;
-            report.Add(Name, $"service VmRSS with {n} publishers up and {n + Pollers + Subscribers + 1} connections open, before the recordings", Report.MiB(rssConnected));
+            report.Add(Name, $"service VmRSS with {n} publishers up and {2 * n + Pollers + Subscribers + 1} connections open, before the recordings", Report.MiB(rssConnected));
 
             // All N recordings at once, each ended by the service after `seconds` (FFmpeg -t).
             Console.Error.WriteLine($"  scale: {n} start_recording at once, {seconds} s each");
             var t0 = Stopwatch.GetTimestamp();
-            var starts = await Task.WhenAll(cameraClients.Select((c, i) => StartRecordingAsync(c, devices[i], seconds, cancellation)));
-            ReportStarts(starts, devices, report);
-            var sessions = starts.Where(s => s.Ok).Select(s => s.SessionId).ToList();
-            if (sessions.Count == 0) throw new InvalidOperationException($"no recording started; first error: {starts[0].Error}");
+            var starting = Task.WhenAll(recordingClients.Select((c, i) => StartRecordingAsync(c, devices[i], seconds, cancellation)));
+            await Task.WhenAny(starting, Task.Delay(StartGrace, cancellation));
 
-            // Snapshot rounds and polls start while the recordings run and end a second before they do.
+            // Snapshot rounds and polls run while the recordings do and end a second before they do.
             var until = t0 + (long)((seconds - 1) * Stopwatch.Frequency);
             var loopsStart = Stopwatch.GetTimestamp();
             var sampler = new ProcessSampler(service.Process.Pid);
@@ -98,7 +100,7 @@ public sealed partial class ScaleScenario : IScenario
                 .Concat(pollers.Select(p => p.RunAsync(TimeSpan.FromMilliseconds(random.Next(0, (int)StatusPoller.Period.TotalMilliseconds)), until, cancellation)))
                 .ToList();
             // The measured window: from a second after the loops start to two seconds before the recordings end.
-            var window = TimeSpan.FromSeconds(Math.Max(2, seconds - 4));
+            var window = TimeSpan.FromSeconds(Math.Max(2, seconds - 2 - Stopwatch.GetElapsedTime(t0).TotalSeconds - 1));
             var sampling = Task.Run(async () =>
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
@@ -106,6 +108,10 @@ public sealed partial class ScaleScenario : IScenario
             }, cancellation);
             await Task.WhenAll(work.Append(sampling));
             var loadavg = File.ReadAllText("/proc/loadavg").Trim();
+            var starts = await starting;
+            ReportStarts(starts, devices, report);
+            var sessions = starts.Where(s => s.Ok).Select(s => s.SessionId).ToList();
+            if (sessions.Count == 0) throw new InvalidOperationException($"no recording started; first error: {starts[0].Error}");
 
             Console.Error.WriteLine("  scale: waiting for the recordings to end");
             var ended = await WaitUntilAsync(() => sessions.All(s => tallies.All(t => t.Has(EventTally.Recording(s, "STOPPED")) || t.Has(EventTally.Recording(s, "FAILED")))),
@@ -118,7 +124,7 @@ public sealed partial class ScaleScenario : IScenario
             ReportSnapshots(loops, log, sampler, standIn.RtspUrl(devices[0]), report);
             ReportProcesses(sampler, n, loadavg, report);
             ReportEvents(tallies, sessions, loops, metrics0, metrics1, tallies.Sum(t => t.Frames) - framesBefore, others.Sum(c => c.Unsolicited) - othersFrames0, report);
-            ReportServerSide(metrics1, report);
+            ReportServerSide(metrics0, metrics1, report);
             await CheckRecordingsAsync(service.Config.RecordingsPath, starts, seconds, report, cancellation);
             await CheckSnapshotsAsync(service.Config.SnapshotsPath, loops, report, cancellation);
             await service.StopAsync(report, Name, $"after the {n}-camera run", cancellation, reportLog: false);
