@@ -65,7 +65,8 @@ public sealed partial class ScaleScenario
             var overhead = logged.Select(p => p.s.Ms - p.l!.Value.Ms).ToList();
             report.Add(Name, "take_snapshot latency minus the service's logged time (RPC, \"is it live?\" query, file write), p50 / p99",
                 $"{Report.Ms(Percentile(overhead, 50))} / {Report.Ms(Percentile(overhead, 99))}");
-            if (logged.Any(p => p.l!.Value.Input != "stream")) report.Observe(Name, $"snapshots of recording cameras should read the live stream; the service logged {inputs}");
+            var notStream = logged.Where(p => p.l!.Value.Input != "stream").Select(p => $"{ScaleConfig.Device(p.s.Camera)} round {p.s.Round}").ToList();
+            if (notStream.Count > 0) report.Observe(Name, $"snapshots of recording cameras should read the live stream; the service logged {inputs} (not the stream: {string.Join(", ", notStream.Take(10))})");
         }
         else report.Observe(Name, "no snapshot log lines (logging.level info expected)");
 

@@ -125,6 +125,7 @@ public sealed partial class ScaleScenario : IScenario
             ReportProcesses(sampler, n, loadavg, report);
             ReportEvents(tallies, sessions, loops, metrics0, metrics1, tallies.Sum(t => t.Frames) - framesBefore, others.Sum(c => c.Unsolicited) - othersFrames0, report);
             ReportServerSide(metrics0, metrics1, report);
+            ReportPublisherRestarts(standIn, devices, report);
             await CheckRecordingsAsync(service.Config.RecordingsPath, starts, seconds, report, cancellation);
             await CheckSnapshotsAsync(service.Config.SnapshotsPath, loops, report, cancellation);
             await service.StopAsync(report, Name, $"after the {n}-camera run", cancellation, reportLog: false);
@@ -174,6 +175,15 @@ public sealed partial class ScaleScenario : IScenario
         var list = ready.ToList();
         report.Add(Name, $"publisher start, all {devices.Length} at once (demand to path ready: FFmpeg start, x264 init, RTSP ANNOUNCE/RECORD), p50 / p99 / max; all up after",
             $"{Report.Ms(Percentile(list, 50))} / {Report.Ms(Percentile(list, 99))} / {Report.Ms(list.Max())}; {Report.Ms(Stopwatch.GetElapsedTime(started))}");
+    }
+
+    // A publisher that died and was restarted (runOnDemandRestart) takes its stream away from every reader for a while.
+    private void ReportPublisherRestarts(MediaMtxStandIn standIn, string[] devices, Report report)
+    {
+        var restarted = devices.Select(d => (d, s: standIn.GetOnDemandStatus(d))).Where(p => p.s.Launches > 1).ToList();
+        report.Add(Name, "publishers restarted during the run (stand-in's runOnDemand launches > 1)", restarted.Count == 0 ? "none" : string.Join(", ", restarted.Select(p => $"{p.d} ×{p.s.Launches}")));
+        foreach (var (d, s) in restarted.Take(5))
+            report.Observe(Name, $"the publisher of {d} was launched {s.Launches} times; its last output: `{string.Join(" | ", s.OutputTail.TakeLast(3))}`");
     }
 
     private static async Task<List<RpcClient>> ConnectManyAsync(RunningService service, int count, ConcurrentBag<RpcClient> all, CancellationToken cancellation)
