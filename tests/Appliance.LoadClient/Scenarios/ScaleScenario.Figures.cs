@@ -92,8 +92,9 @@ public sealed partial class ScaleScenario
         var seconds = s.Elapsed.TotalSeconds;
         string Cores(TimeSpan cpu) => ProcessGroup.Cores(cpu.TotalSeconds / seconds);
         report.Add(Name, "measured window (process and machine figures)", $"{seconds:0.0} s, {s.Samples} samples every {ProcessSampler.Period.TotalMilliseconds:0} ms");
-        report.Add(Name, "service process: CPU; VmRSS window start / peak / end; Pss peak",
-            $"{Cores(s.ServiceCpu)}; {Report.MiB(s.ServiceRssStart)} / {Report.MiB(s.ServiceRssPeak)} / {Report.MiB(s.ServiceRssEnd)}; {Report.MiB(s.ServicePssPeak)}");
+        report.Add(Name, "service process: CPU; VmRSS window start / peak / end; Pss peak; at the peak RssAnon / RssFile",
+            $"{Cores(s.ServiceCpu)}; {Report.MiB(s.ServiceRssStart)} / {Report.MiB(s.ServiceRssPeak)} / {Report.MiB(s.ServiceRssEnd)}; {Report.MiB(s.ServicePssPeak)}; " +
+            $"{Report.MiB(s.ServiceRssPeakSplit.Anon)} / {Report.MiB(s.ServiceRssPeakSplit.File)}");
         double? targetMb = cameras <= 10 ? 80 : cameras <= 16 ? 100 : null;
         if (targetMb is { } t)
         {

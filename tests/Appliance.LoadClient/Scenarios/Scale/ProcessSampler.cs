@@ -59,6 +59,8 @@ public sealed class ProcessSampler(int servicePid)
     public long ServiceRssPeak { get; private set; }
     public long ServicePssPeak { get; private set; }
     public long ServiceRssEnd { get; private set; }
+    /// <summary>The service's VmRSS split at its peak sample: anonymous memory (heap, stacks) and file pages (the binary, libraries).</summary>
+    public (long Anon, long File) ServiceRssPeakSplit { get; private set; }
     public int Samples { get; private set; }
     public int MaxSnapshotFfmpegsAtOnce { get; private set; }
     public int MinRecordersAtOnce { get; private set; } = int.MaxValue;
@@ -106,6 +108,7 @@ public sealed class ProcessSampler(int servicePid)
         Samples++;
         if (ProcessTree.Read(servicePid) is { } self)
         {
+            if (self.RssBytes > ServiceRssPeak) ServiceRssPeakSplit = RssSplit(servicePid);
             ServiceRssPeak = Math.Max(ServiceRssPeak, self.RssBytes);
             ServicePssPeak = Math.Max(ServicePssPeak, self.PssBytes);
         }
@@ -120,6 +123,23 @@ public sealed class ProcessSampler(int servicePid)
         var ours = ProcessTree.Descendants(Environment.ProcessId, _exclude);
         Publishers.Observe([.. ours.Where(IsPublisher)]);
         Relay.Observe([.. ours.Where(p => p.CommandLine.Contains("rtsp-relay.py", StringComparison.Ordinal))]);
+    }
+
+    private static (long Anon, long File) RssSplit(int pid)
+    {
+        long anon = 0, file = 0;
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status"))
+            {
+                if (line.StartsWith("RssAnon:", StringComparison.Ordinal)) anon = Kib(line);
+                else if (line.StartsWith("RssFile:", StringComparison.Ordinal)) file = Kib(line);
+            }
+        }
+        catch (IOException) { }
+        return (anon, file);
+
+        static long Kib(string line) => long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 
     public static bool IsSnapshotRead(ProcInfo p) => p.CommandLine.Contains("image2pipe", StringComparison.Ordinal);
