@@ -111,8 +111,9 @@ public sealed partial class ScaleScenario
         if (s.MachineStart is { } m0 && s.MachineEnd is { } m1)
         {
             var busy = m1.BusyShareSince(m0);
-            report.Add(Name, $"machine busy ({Environment.ProcessorCount} cores); /proc/loadavg at the end",
-                $"{Percent(busy)} = {(busy * Environment.ProcessorCount).ToString("0.00", CultureInfo.InvariantCulture)} cores (softirq {Percent(m1.SoftIrqShareSince(m0))}, steal {Percent(m1.StealShareSince(m0))}); {loadavg}");
+            report.Add(Name, $"machine busy ({Environment.ProcessorCount} cores); /proc/loadavg and CPU pressure (some avg10) at the end",
+                $"{Percent(busy)} = {(busy * Environment.ProcessorCount).ToString("0.00", CultureInfo.InvariantCulture)} cores (softirq {Percent(m1.SoftIrqShareSince(m0))}, steal {Percent(m1.StealShareSince(m0))}); {loadavg}; " +
+                (CpuPressure() is { } psi ? psi.ToString("0", CultureInfo.InvariantCulture) + " %" : "no PSI"));
         }
     }
 

@@ -30,6 +30,10 @@ public sealed partial class ScaleScenario : IScenario
     // The snapshot rounds and polls begin once every start_recording has answered, or this long after
     // they were sent: a start that hangs must not shorten the measured window of the others.
     private static readonly TimeSpan StartGrace = TimeSpan.FromSeconds(3);
+    // A shared machine: wait (bounded) for the CPU pressure to fall below this before starting, since
+    // the service's resource guard refuses recordings above resources.max_cpu_pressure (default 90).
+    private const double QuietPressure = 60;
+    private static readonly TimeSpan QuietWait = TimeSpan.FromSeconds(180);
 
     private static readonly string[] AllTopics =
     [
@@ -49,8 +53,11 @@ public sealed partial class ScaleScenario : IScenario
         var seconds = options.ScaleRecordSeconds;
         var devices = Enumerable.Range(0, n).Select(ScaleConfig.Device).ToArray();
 
+        var waited = Stopwatch.GetTimestamp();
+        await WaitUntilAsync(() => CpuPressure() is not { } p || p < QuietPressure, QuietWait, cancellation, pollMs: 1000);
         var busy = await MachineBusyAsync(TimeSpan.FromSeconds(3), cancellation);
-        report.Add(Name, "machine busy just before the scenario (3 s, all cores)", Percent(busy));
+        report.Add(Name, $"machine just before the scenario: busy (3 s, all cores); CPU pressure (/proc/pressure/cpu some avg10), after waiting up to {QuietWait.TotalSeconds:0} s for < {QuietPressure:0} %",
+            $"{Percent(busy)}; {(CpuPressure() is { } psi ? psi.ToString("0", CultureInfo.InvariantCulture) + " %" : "no PSI")}, waited {Stopwatch.GetElapsedTime(waited).TotalSeconds:0} s");
         report.Add(Name, "setup", $"{n} virtual cameras {ScaleConfig.Resolution}@{ScaleConfig.Fps} testsrc2; recording {seconds} s each (start_recording duration); " +
             "the service's default limits ([ffmpeg], [resources], [mediamtx] timeouts)");
 
@@ -86,6 +93,11 @@ public sealed partial class ScaleScenario : IScenario
             var t0 = Stopwatch.GetTimestamp();
             var starting = Task.WhenAll(recordingClients.Select((c, i) => StartRecordingAsync(c, devices[i], seconds, cancellation)));
             await Task.WhenAny(starting, Task.Delay(StartGrace, cancellation));
+            if (starting.IsCompleted && starting.Result.All(s => !s.Ok))
+            {
+                ReportStarts(starting.Result, devices, report);
+                throw new InvalidOperationException($"no recording started (CPU pressure then {CpuPressure():0} %); first error: {starting.Result[0].Error}");
+            }
 
             // Snapshot rounds and polls run while the recordings do and end a second before they do.
             var until = t0 + (long)((seconds - 1) * Stopwatch.Frequency);
@@ -237,6 +249,18 @@ public sealed partial class ScaleScenario : IScenario
         var before = MachineCpu.Read();
         await Task.Delay(over, cancellation);
         return before is { } b && MachineCpu.Read() is { } a ? a.BusyShareSince(b) : double.NaN;
+    }
+
+    /// <summary>The kernel's CPU pressure, "some avg10" of /proc/pressure/cpu (what the service's resource guard reads); null without PSI.</summary>
+    private static double? CpuPressure()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/pressure/cpu").FirstOrDefault() ?? "";
+            var field = line.Split(' ').FirstOrDefault(f => f.StartsWith("avg10=", StringComparison.Ordinal));
+            return field is not null && double.TryParse(field.AsSpan(6), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
+        }
+        catch (IOException) { return null; }
     }
 
     private static bool IsReady(MediaMtxStandIn standIn, string path) => standIn.GetPath(path)?["ready"]?.GetValue<bool>() == true;
