@@ -118,7 +118,8 @@ public sealed partial class ScaleScenario : IScenario
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
                 await sampler.RunAsync(window, cancellation);
             }, cancellation);
-            await Task.WhenAll(work.Append(sampling));
+            var timeline = new MemoryTimeline(service, admin);
+            await Task.WhenAll(work.Append(sampling).Append(timeline.RunAsync(until, cancellation)));
             var loadavg = File.ReadAllText("/proc/loadavg").Trim();
             var starts = await starting;
             ReportStarts(starts, devices, report);
@@ -135,6 +136,7 @@ public sealed partial class ScaleScenario : IScenario
             ReportPolls(pollers, report);
             ReportSnapshots(loops, log, sampler, standIn.RtspUrl(devices[0]), report);
             ReportProcesses(sampler, n, loadavg, report);
+            report.Add(Name, $"service memory every {MemoryTimeline.Period.TotalSeconds:0} s from the recordings' start: VmRSS / managed heap (get_metrics; GCs so far)", timeline.Render());
             ReportEvents(tallies, sessions, loops, metrics0, metrics1, tallies.Sum(t => t.Frames) - framesBefore, others.Sum(c => c.Unsolicited) - othersFrames0, report);
             ReportServerSide(metrics0, metrics1, report);
             ReportPublisherRestarts(standIn, devices, report);
