@@ -31,7 +31,8 @@ public sealed partial class ScaleScenario
                 $"{Report.Ms(s.Percentile(50))} / {Report.Ms(s.Percentile(99))} / {Report.Ms(s.Max)}{target}");
         }
         var (slow, windows) = LatencyRecorder.SlowReplies(pollers.SelectMany(p => p.Latencies));
-        report.Add(Name, "poll replies slower than 10 ms / distinct 100 ms windows they were sent in", $"{slow} / {windows}");
+        report.Add(Name, "poll replies slower than 10 ms / distinct 100 ms windows they were sent in; poll rounds skipped (the previous one ran past their time)",
+            $"{slow} / {windows}; {pollers.Sum(p => p.Skipped)}");
         var errors = pollers.Sum(p => p.Errors);
         if (errors > 0) report.Fail(Name, $"{errors} poll call(s) failed; first: {pollers.First(p => p.FirstError is not null).FirstError}");
     }
@@ -44,6 +45,7 @@ public sealed partial class ScaleScenario
         var p99 = Percentile(ok, 99);
         report.Add(Name, $"take_snapshot via the service (every {SnapshotLoop.Period.TotalSeconds:0} s per camera), p50 / p99 / max of {ok.Count}",
             $"{Triple(ok)} — p99 target < {SnapshotP99TargetMs:0} ms {(p99 < SnapshotP99TargetMs ? "met" : "MISSED")}");
+        report.Add(Name, "snapshot rounds skipped because the camera's previous snapshot or bare read was still running", $"{loops.Sum(l => l.Skipped)} of {loops.Sum(l => l.Skipped) + service.Count}");
         var bareOk = bare.Where(s => s.Ok).Select(s => s.Ms).ToList();
         report.Add(Name, $"bare FFmpeg read of the same stream with the service's arguments ({SnapshotLoop.Period.TotalSeconds / 2:0} s after each take_snapshot was sent), p50 / p99 / max of {bareOk.Count}", Triple(bareOk));
 

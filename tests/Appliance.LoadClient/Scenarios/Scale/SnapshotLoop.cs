@@ -21,15 +21,27 @@ public sealed class SnapshotLoop(int camera, RpcClient client, Func<IReadOnlyLis
     public List<SnapshotSample> Service { get; } = [];
     public List<SnapshotSample> Bare { get; } = [];
 
+    /// <summary>Rounds not taken because the previous one (snapshot or bare read) ran past their time.</summary>
+    public int Skipped { get; private set; }
+
     /// <param name="phase">Offset of this camera's first round, so the cameras do not all ask at the same instant.</param>
     /// <param name="until">Stopwatch timestamp after which no round starts.</param>
     public async Task RunAsync(long start, TimeSpan phase, long until, CancellationToken cancellation)
     {
         var device = ScaleConfig.Device(camera);
-        // Bounded by the deadline: at most one round per period.
+        // Bounded by the deadline: at most one round per period. One request at a time on the
+        // connection, as a client would: a round that ran long makes the client skip the slots it missed.
         for (var round = 0; round < 100_000; round++)
         {
             var due = start + Ticks(phase + round * Period);
+            var now = Stopwatch.GetTimestamp();
+            if (due < now)
+            {
+                var missed = (int)((now - due) / Ticks(Period)) + 1;
+                round += missed;
+                Skipped += missed;
+                due = start + Ticks(phase + round * Period);
+            }
             if (due >= until) break;
             await DelayUntilAsync(due, cancellation);
             var snapshot = TakeSnapshotAsync(device, round, cancellation);

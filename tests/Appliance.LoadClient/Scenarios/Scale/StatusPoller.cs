@@ -15,6 +15,7 @@ public sealed class StatusPoller(RpcClient client)
 
     public LatencyRecorder[] Latencies { get; } = [.. Methods.Select(_ => new LatencyRecorder(1024))];
     public int Errors { get; private set; }
+    public int Skipped { get; private set; }
     public string? FirstError { get; private set; }
 
     public async Task RunAsync(TimeSpan phase, long until, CancellationToken cancellation)
@@ -24,6 +25,15 @@ public sealed class StatusPoller(RpcClient client)
         for (var round = 0; round < 1_000_000; round++)
         {
             var due = start + (long)(round * Period.TotalSeconds * Stopwatch.Frequency);
+            var now = Stopwatch.GetTimestamp();
+            if (due < now)
+            {
+                // A round that ran long: skip the slots it missed rather than fire back to back.
+                var missed = (int)((now - due) / (long)(Period.TotalSeconds * Stopwatch.Frequency)) + 1;
+                round += missed;
+                Skipped += missed;
+                due = start + (long)(round * Period.TotalSeconds * Stopwatch.Frequency);
+            }
             if (due >= until) break;
             var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellation);
