@@ -2,21 +2,28 @@ using System.Globalization;
 
 namespace Appliance.LoadClient;
 
-/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile,faults] [--duration-seconds N].</summary>
-public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20, int FaultSamples = 3)
+/// <summary>The load client's command line: --binary PATH [--scenarios all|startup,ping,idle,media,events,hostile,faults,scale] [--duration-seconds N].</summary>
+/// <param name="RecordSecondsGiven">Whether --record-seconds was on the command line (scale's default differs from media's).</param>
+public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int DurationSeconds, int Connections, int RecordSeconds = 20, int FaultSamples = 3,
+    int Cameras = 16, bool RecordSecondsGiven = false)
 {
-    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile", "faults"];
+    public static readonly string[] AllScenarios = ["startup", "ping", "idle", "media", "events", "hostile", "faults", "scale"];
+
+    /// <summary>How long the scale scenario records: --record-seconds when given, else 60 s (the issue's figure).</summary>
+    public int ScaleRecordSeconds => RecordSecondsGiven ? RecordSeconds : 60;
 
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Appliance.LoadClient -- --binary PATH
-                   [--scenarios all|startup,ping,idle,media,events,hostile,faults] [--duration-seconds N] [--connections N]
-                   [--record-seconds N] [--fault-samples N]
+                   [--scenarios all|startup,ping,idle,media,events,hostile,faults,scale] [--duration-seconds N] [--connections N]
+                   [--record-seconds N] [--fault-samples N] [--cameras N]
           --binary PATH         the service binary to start (e.g. artifacts/publish/linux-x64/appliance)
-          --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile, faults (default: all)
+          --scenarios LIST      comma-separated: startup, ping, idle, media, events, hostile, faults, scale (default: all)
           --duration-seconds N  measuring time of the ping runs and idle hold, 1..600 (default: 10)
           --connections N       idle connections to hold in the idle scenario, 1..10000 (default: 1000)
-          --record-seconds N    media: how long the 4 cameras record at once, 5..600 (default: 20)
+          --record-seconds N    media: how long the 4 cameras record at once, 5..600 (default: 20);
+                                scale: how long every camera records (default: 60)
           --fault-samples N     faults: samples of each fault, 1..10 (default: 3)
+          --cameras N           scale: virtual cameras (320x240@15), 1..64 (default: 16)
         The client writes a temporary config, starts the binary on a free 127.0.0.1 port, and kills
         it when done. The media scenario also runs the MediaMTX stand-in in-process (API + GStreamer
         RTSP relay on 127.0.0.1; needs ffmpeg, ffprobe, python3-gst-1.0), and so does the faults
@@ -33,6 +40,8 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var connections = 1000;
         var recordSeconds = 20;
         var faultSamples = 3;
+        var cameras = 16;
+        var recordSecondsGiven = false;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -65,6 +74,12 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
                     i++;
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out recordSeconds) || recordSeconds is < 5 or > 600)
                     { problem = "--record-seconds needs a whole number from 5 to 600"; return null; }
+                    recordSecondsGiven = true;
+                    break;
+                case "--cameras":
+                    i++;
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out cameras) || cameras is < 1 or > 64)
+                    { problem = "--cameras needs a whole number from 1 to 64"; return null; }
                     break;
                 case "--fault-samples":
                     i++;
@@ -83,6 +98,6 @@ public sealed record Options(string Binary, IReadOnlyList<string> Scenarios, int
         var full = Path.GetFullPath(binary);
         if (!File.Exists(full)) { problem = $"binary {full} not found (publish it first: dotnet publish src/Appliance/Appliance.csproj -c Release -r linux-x64 -o artifacts/publish/linux-x64)"; return null; }
         // Keep the canonical order whatever order the user typed.
-        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds, faultSamples);
+        return new Options(full, [.. AllScenarios.Where(scenarios.Contains)], duration, connections, recordSeconds, faultSamples, cameras, recordSecondsGiven);
     }
 }

@@ -12,7 +12,7 @@ if (options is null)
     return problem is { Length: > 0 } ? 2 : 0;
 }
 
-IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario(), new FaultsScenario()];
+IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario(), new FaultsScenario(), new ScaleScenario()];
 var scenarios = all.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
 
 // Everything is bounded: a hard ceiling on the whole run, and Ctrl+C cancels (services are killed in finally blocks).
@@ -71,6 +71,7 @@ try
     - Hostile scenario: server defaults (max_batch 32, 16 KiB before authentication, auth_timeout 10 s); {HostileScenario.AttackRounds} rounds of {HostileScenario.AttackConnections} unauthenticated 1 MiB frames; {HostileScenario.Pipelined} pipelined pings
     - Events scenario: 1, 50 and 500 connections subscribed to button.pressed; {EventsScenario.Presses} press_button calls {EventsScenario.Spacing.TotalMilliseconds:0} ms apart per tier (after {EventsScenario.WarmUpPresses} warm-up presses), first without and then with the subscriptions
     - Faults scenario: {options.FaultSamples} sample(s) per fault; the same stand-in and virtual cameras as media; each recording runs 3–3.5 s before its fault; the service as in media but at logging warning, [ffmpeg] stall_timeout 10 s (3 s for one fault), restart_on_failure only for the media-server fault, a 16 MiB tmpfs and storage.min_free_mb 4 for the disk-full fault (root only); power cut and crash restart the service on the same files; then one 60 s recording with fsync_interval 5 under strace
+    - Scale scenario: the same stand-in; {options.Cameras} virtual cameras 320x240@15 testsrc2 at the service's default limits, logging info; all publishing, then all recording {options.ScaleRecordSeconds} s at once, take_snapshot every 2 s per camera with a bare FFmpeg read between, {ScaleScenario.Pollers} pollers (get_camera_list, get_status, ping every {Appliance.LoadClient.Scenarios.Scale.StatusPoller.Period.TotalMilliseconds:0} ms), {ScaleScenario.Subscribers} connections subscribed to every topic
     - Client and service run on the same machine and share its cores; each client has one request outstanding
     - Total run time: {total.Elapsed.TotalSeconds:0} s
     """;
