@@ -118,4 +118,29 @@ public class SnapshotTests
             (await client.CallAsync("stop_recording", """{"device":"virtual0"}""")).Dispose();
         }
     }
+
+    [Test]
+    public async Task WhenMediaMtxAnswersSlowlyARecordingCamerasSnapshotStillComesFromTheStream()
+    {
+        await using var client = await _f.ConnectAsync(Role.Operator);
+        var inputs = new List<string>();
+        using var _ = _f.Host.Host.Events.On<Appliance.Media.Snapshots.SnapshotTaken>("test", e => { lock (inputs) inputs.Add(e.Outcome.Input); });
+        using (var rec = await client.CallAsync("start_recording", """{"device":"virtual0"}"""))
+            Assert.That(Result(rec).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
+        try
+        {
+            await MediaMtxFixture.Eventually(() => _f.StandIn.GetPath("virtual0")?["ready"]?.GetValue<bool>() == true, "stream live");
+            // "Is it live?" takes longer than the service waits for it (a busy box): that is no answer.
+            _f.StandIn.Faults.Add(Fault.Slow(TimeSpan.FromSeconds(2)).ForPath("/v3/paths/get/"));
+            using var snap = await client.CallAsync("take_snapshot", """{"device":"virtual0"}""", seconds: 20);
+            Assert.That(Result(snap).GetProperty("status").GetString(), Is.EqualTo("completed"), Result(snap).ToString());
+            await _f.Host.Host.Events.FlushAsync();
+            lock (inputs) Assert.That(inputs[^1], Is.EqualTo("stream"), "the camera's picture, not the test pattern");
+        }
+        finally
+        {
+            _f.StandIn.Faults.Clear();
+            (await client.CallAsync("stop_recording", """{"device":"virtual0"}""")).Dispose();
+        }
+    }
 }

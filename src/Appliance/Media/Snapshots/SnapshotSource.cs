@@ -26,18 +26,28 @@ public sealed class SnapshotSource(ConfigStore config, MediaMtxClient mediaMtx)
     }
 
     // MediaMTX serves the path right now: read the stream instead of fighting the publisher for the device.
+    // A slow answer (a busy box) says nothing about the path, and MediaMTX is up: the stream is the safe
+    // choice then, since it always gives the camera's picture (its publisher starts on demand), while
+    // the device may be held by a running publisher and a virtual camera's pattern is not what it shows.
+    // Only a MediaMTX that is down (circuit open, or refusing) sends the read to the device.
     private async Task<bool> IsLiveAsync(Camera camera, CancellationToken ct)
     {
         if (mediaMtx.Circuit == CircuitState.Open) return false;
+        using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        quick.CancelAfter(LivenessQueryTimeout);
         try
         {
-            using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            quick.CancelAfter(TimeSpan.FromMilliseconds(500));
             return (await mediaMtx.GetPathAsync(camera.StreamPath, quick.Token))?.IsReady == true;
         }
-        catch (Exception ex) when (ex is MediaMtxException or OperationCanceledException)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return true;
+        }
+        catch (MediaMtxException)
         {
             return false;
         }
     }
+
+    private static readonly TimeSpan LivenessQueryTimeout = TimeSpan.FromMilliseconds(500);
 }
