@@ -35,22 +35,8 @@ public class RecordingOptionsTests
 
     private string RecordingsDir => Path.Combine(_f.Host.DataDir, "recordings");
 
-    private static async Task<JsonElement> Status(RpcTestClient client, string status, double seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            while (client.Notifications.TryDequeue(out var doc))
-            {
-                if (doc.RootElement.GetProperty("method").GetString() != "recording_status_update") continue;
-                var p = doc.RootElement.GetProperty("params");
-                if (p.GetProperty("status").GetString() == status) return p.Clone();
-            }
-            await Task.Delay(20);
-        }
-        Assert.Fail($"no recording_status_update {status}");
-        return default;
-    }
+    private static Task<JsonElement> Status(RpcTestClient client, string status, double seconds = 20) =>
+        client.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == status, seconds);
 
     // A timed recording: started, its STOPPED seen; returns the result and the files it wrote (oldest first).
     private async Task<(JsonElement Result, List<string> Files)> RecordAsync(RpcTestClient client, string parameters)

@@ -29,22 +29,8 @@ public class RecordingTests
 
     private static JsonElement Result(JsonDocument d) => d.RootElement.TryGetProperty("result", out var r) ? r : throw new AssertionException(d.RootElement.ToString());
 
-    private static async Task<JsonElement> Notification(RpcTestClient client, string status, double seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            while (client.Notifications.TryDequeue(out var doc))
-            {
-                if (doc.RootElement.GetProperty("method").GetString() != "recording_status_update") continue;
-                var p = doc.RootElement.GetProperty("params");
-                if (p.GetProperty("status").GetString() == status) return p.Clone();
-            }
-            await Task.Delay(20);
-        }
-        Assert.Fail($"no recording_status_update {status}");
-        return default;
-    }
+    private static Task<JsonElement> Notification(RpcTestClient client, string status, double seconds = 15) =>
+        client.NextNotificationAsync("recording_status_update", p => p.GetProperty("status").GetString() == status, seconds);
 
     [Test]
     public async Task ATimedRecordingRotatesSegmentsStopsByItselfAndEveryFilePlays()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Appliance.Security;
 using Appliance.Tests.MediaMtx;
+using Appliance.Tests.Support;
 using Appliance.Testing.MediaMtx;
 
 namespace Appliance.Tests.MediaOps;
@@ -20,6 +21,14 @@ public class SnapshotTests
 
     [OneTimeTearDown]
     public async Task Stop() => await _f.DisposeAsync();
+
+    // virtual0 recording, and its stream live in MediaMTX (the relay's publisher up).
+    private async Task RecordUntilLiveAsync(RpcTestClient client)
+    {
+        using (var rec = await client.CallAsync("start_recording", """{"device":"virtual0"}"""))
+            Assert.That(Result(rec).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
+        await MediaMtxFixture.Eventually(() => _f.StandIn.GetPath("virtual0")?["ready"]?.GetValue<bool>() == true, "stream live");
+    }
 
     private static JsonElement Result(JsonDocument d) => d.RootElement.TryGetProperty("result", out var r) ? r : throw new AssertionException(d.RootElement.ToString());
 
@@ -102,11 +111,9 @@ public class SnapshotTests
         await using var client = await _f.ConnectAsync(Role.Operator);
         var inputs = new List<string>();
         using var _ = _f.Host.Host.Events.On<Appliance.Media.Snapshots.SnapshotTaken>("test", e => { lock (inputs) inputs.Add(e.Outcome.Input); });
-        using (var rec = await client.CallAsync("start_recording", """{"device":"virtual0"}"""))
-            Assert.That(Result(rec).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
+        await RecordUntilLiveAsync(client);
         try
         {
-            await MediaMtxFixture.Eventually(() => _f.StandIn.GetPath("virtual0")?["ready"]?.GetValue<bool>() == true, "stream live");
             using var snap = await client.CallAsync("take_snapshot", """{"device":"virtual0"}""");
             Assert.That(Result(snap).GetProperty("status").GetString(), Is.EqualTo("completed"), Result(snap).ToString());
             await _f.Host.Host.Events.FlushAsync();
@@ -125,11 +132,9 @@ public class SnapshotTests
         await using var client = await _f.ConnectAsync(Role.Operator);
         var inputs = new List<string>();
         using var _ = _f.Host.Host.Events.On<Appliance.Media.Snapshots.SnapshotTaken>("test", e => { lock (inputs) inputs.Add(e.Outcome.Input); });
-        using (var rec = await client.CallAsync("start_recording", """{"device":"virtual0"}"""))
-            Assert.That(Result(rec).GetProperty("status").GetString(), Is.EqualTo("STARTED"));
+        await RecordUntilLiveAsync(client);
         try
         {
-            await MediaMtxFixture.Eventually(() => _f.StandIn.GetPath("virtual0")?["ready"]?.GetValue<bool>() == true, "stream live");
             // "Is it live?" takes longer than the service waits for it (a busy box): that is no answer.
             _f.StandIn.Faults.Add(Fault.Slow(TimeSpan.FromSeconds(2)).ForPath("/v3/paths/get/"));
             using var snap = await client.CallAsync("take_snapshot", """{"device":"virtual0"}""", seconds: 20);
