@@ -87,11 +87,15 @@ public class VividEightCamerasTests
             default_resolution = "{Width}x{Height}"
             default_fps = {Fps}
 
+            [resources]
+            # The TCG guest is always oversubscribed: with the eight publishers up, tasks wait for a CPU ~96 %
+            # of the time (PSI), and the default 90 refuses every recording (-32006 naming this key; seen
+            # here). 100 = never refuse for CPU; the memory limit stays at its default.
+            max_cpu_pressure = 100
+
             [ffmpeg]
-            # Until issue 17's admission change (recordings take no slot): 8 recordings + 8 snapshots at once.
-            max_concurrent = 16
-            # A keyframe a second: recordings and snapshots start at the next one.
-            gop = {Fps}
+            # max_concurrent and gop are left at their defaults (one short job per camera; a keyframe every
+            # half second, here every frame): this test proves they let eight cameras record and snapshot.
             # Sixteen FFmpeg processes starting together under TCG: far past a board's defaults (see VmEnvironment.SlowFfmpeg).
             snapshot_process_creation_timeout = 120
             snapshot_execution_timeout = 240
@@ -99,6 +103,18 @@ public class VividEightCamerasTests
             recording_execution_timeout = 240
 
             """);
+    }
+
+    // The first WebSocket connections of a freshly started service in the TCG guest can take longer than
+    // the test client's 10 s connect limit (Kestrel's and the WebSocket path's code is still being JIT-compiled
+    // while the cameras are probed): try again rather than fail on that.
+    private async Task<RpcTestClient> ConnectAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await Host.ConnectAsync(Role.Operator); }
+            catch (OperationCanceledException) when (attempt < 6) { TestContext.Out.WriteLine($"connect attempt {attempt} timed out; again"); }
+        }
     }
 
     private static string Device(int i) => $"/dev/video{i}";
@@ -119,7 +135,7 @@ public class VividEightCamerasTests
         // 1. Discovery: all eight vivid nodes are cameras, each with its path in the media server.
         await MediaMtxFixture.Eventually(() => Enumerable.Range(0, Cameras).All(i => StandIn.GetPathConf(Path(i)) is not null),
             "every camera's path exists in MediaMTX", 60);
-        await using var observer = await Host.ConnectAsync(Role.Operator);
+        await using var observer = await ConnectAsync();
         await observer.SubscribeAsync(["recording_status_update", "recording.progress"]);
         using (var list = await observer.CallAsync("get_camera_list"))
         {
@@ -151,7 +167,7 @@ public class VividEightCamerasTests
         var publishing = run.Elapsed - demanded;
 
         // One operator per camera, as eight people (or one client per camera) would press record together.
-        for (var i = 0; i < Cameras; i++) _clients.Add(await Host.ConnectAsync(Role.Operator));
+        for (var i = 0; i < Cameras; i++) _clients.Add(await ConnectAsync());
 
         // 3. start_recording on all eight at the same moment: no refusal (-32006 or any other).
         var starts = await Task.WhenAll(Enumerable.Range(0, Cameras).Select(i => TimedAsync(_clients[i], "start_recording", i, 300)));
@@ -161,22 +177,19 @@ public class VividEightCamerasTests
         Assert.That(sessions.Distinct().Count(), Is.EqualTo(Cameras), "eight recordings, not one shared");
         var allStarted = run.Elapsed;
 
-        // 4. A snapshot on each camera while all eight record; each is a real JPEG of the camera's size.
+        // 4. A snapshot on each camera while all eight record (the files are probed after the stop:
+        // 16 ffprobe runs take minutes in the guest, and the recordings would run on meanwhile).
         var snapshots = await Task.WhenAll(Enumerable.Range(0, Cameras).Select(i => TimedAsync(_clients[i], "take_snapshot", i, 300)));
+        var snapshotFiles = new List<string>();
         for (var i = 0; i < Cameras; i++)
         {
             var r = Result(snapshots[i].Reply);
-            Assert.That(r.GetProperty("success").GetBoolean(), Is.True, $"{Device(i)}: {r}");
+            Assert.That(r.GetProperty("success").GetBoolean(), Is.True, $"{Device(i)}: {r}; {Diagnostics()}");
             Assert.That(r.GetProperty("status").GetString(), Is.EqualTo("completed"), r.ToString());
-            var file = r.GetProperty("file_path").GetString()!;
-            Assert.That(File.Exists(file), Is.True, file);
-            var decoded = MediaProbe.Decode(file);
-            Assert.That(decoded.IsClean, Is.True, decoded.ToString());
-            var info = MediaProbe.Read(file);
-            Assert.That((info.Codec, info.Width, info.Height), Is.EqualTo(("mjpeg", Width, Height)), file);
+            snapshotFiles.Add(r.GetProperty("file_path").GetString()!);
         }
 
-        // 5. Recording on: no recording ends by itself; every one writes media (progress notifications).
+        // 5. Recording on until RecordFor after the last start: no recording ends by itself, every one writes media.
         var progressed = new Dictionary<string, double>();
         var until = DateTime.UtcNow + Max(RecordFor - (run.Elapsed - allStarted), TimeSpan.FromSeconds(5));
         while (DateTime.UtcNow < until)
@@ -190,10 +203,7 @@ public class VividEightCamerasTests
         // 6. stop_recording on all eight at once.
         var recorded = run.Elapsed - allStarted;
         var stops = await Task.WhenAll(Enumerable.Range(0, Cameras).Select(i => TimedAsync(_clients[i], "stop_recording", i, 120)));
-
-        // 7. Every recording plays: decodes without an error, H.264 of the camera's size, and lasts
-        // as long as it was recorded (see DurationTolerance).
-        var lines = new List<string>();
+        var recordingFiles = new List<string>();
         for (var i = 0; i < Cameras; i++)
         {
             var r = Result(stops[i].Reply);
@@ -201,23 +211,40 @@ public class VividEightCamerasTests
             Assert.That(r.GetProperty("recording_id").GetString(), Is.EqualTo(sessions[i]));
             var files = r.GetProperty("files").EnumerateArray().Select(f => f.GetString()!).ToList();
             Assert.That(files, Has.Count.EqualTo(1), $"{Device(i)}: one segment (segment_duration is an hour): {r}");
-            var path = System.IO.Path.Combine(Host.DataDir, "recordings", files[0]);
-            var decoded = MediaProbe.Decode(path);
+            recordingFiles.Add(System.IO.Path.Combine(Host.DataDir, "recordings", files[0]));
+        }
+
+        // 7. Every snapshot is a JPEG of the camera's size that decodes without an error.
+        var probed = await Task.WhenAll(snapshotFiles.Concat(recordingFiles).Select(f => Task.Run(() => (Decoded: MediaProbe.Decode(f), Info: MediaProbe.Read(f)))));
+        foreach (var (decoded, info) in probed.Take(Cameras))
+        {
             Assert.That(decoded.IsClean, Is.True, decoded.ToString());
-            var info = MediaProbe.Read(path);
-            Assert.That((info.Codec, info.Width, info.Height), Is.EqualTo(("h264", Width, Height)), path);
-            Assert.That(info.Duration, Is.Not.Null, path);
+            Assert.That((info.Codec, info.Width, info.Height), Is.EqualTo(("mjpeg", Width, Height)), decoded.Path);
+        }
+
+        // 8. Every recording plays: decodes without an error, H.264 of the camera's size, lasts as long
+        // as it was recorded (see DurationTolerance), and holds a frame for every 1/Fps of it (no gap inside).
+        var lines = new List<string>();
+        for (var i = 0; i < Cameras; i++)
+        {
+            var (decoded, info) = probed[Cameras + i];
+            var name = System.IO.Path.GetFileName(decoded.Path);
+            Assert.That(decoded.IsClean, Is.True, decoded.ToString());
+            Assert.That((info.Codec, info.Width, info.Height), Is.EqualTo(("h264", Width, Height)), name);
+            Assert.That(info.Duration, Is.Not.Null, name);
             var duration = info.Duration!.Value;
 
             // The wall-clock window the file can hold: at most from the start request to the stop answer;
             // at least from the start answer (the first segment exists) to the stop request, less the tolerance.
             var most = (stops[i].AnsweredAt - starts[i].SentAt).TotalSeconds;
             var least = (stops[i].SentAt - starts[i].AnsweredAt).TotalSeconds;
-            Assert.That(duration, Is.LessThanOrEqualTo(most + 1), $"{files[0]}: {duration:F2} s of media in {most:F1} s of recording");
+            Assert.That(duration, Is.LessThanOrEqualTo(most + 1), $"{name}: {duration:F2} s of media in {most:F1} s of recording");
             Assert.That(duration, Is.GreaterThanOrEqualTo(least - DurationTolerance.TotalSeconds),
-                $"{files[0]}: {duration:F2} s of media, recorded for at least {least:F1} s (tolerance {DurationTolerance.TotalSeconds} s)");
+                $"{name}: {duration:F2} s of media, recorded for at least {least:F1} s (tolerance {DurationTolerance.TotalSeconds} s)");
+            Assert.That(decoded.Frames, Is.GreaterThanOrEqualTo((int)(0.9 * duration * Fps)),
+                $"{name}: {decoded.Frames} frames in {duration:F2} s at {Fps} fps: a stretch is missing");
             lines.Add($"{Path(i)} start {starts[i].AnsweredMs / 1000.0:F1} s, snapshot {snapshots[i].AnsweredMs / 1000.0:F1} s, stop {stops[i].AnsweredMs / 1000.0:F1} s; " +
-                $"file {duration:F1} s for a {least:F1}-{most:F1} s window, {decoded.Frames} frames ({decoded.Frames / duration:F1} fps)");
+                $"file {duration:F1} s for a {least:F1}-{most:F1} s window, {decoded.Frames} frames ({decoded.Frames / duration:F2} fps)");
         }
 
         VmEnvironment.Record($"8 vivid cameras ({Width}x{Height}@{Fps}, TCG-emulated VM): all 8 publishing {publishing.TotalSeconds:F1} s after the demand, " +
@@ -227,14 +254,16 @@ public class VividEightCamerasTests
     }
 
     /// <summary>
-    /// How much shorter than its window a recording may be. The window's lower end starts when
-    /// start_recording answers, which is when the recorder's FFmpeg has created the file: the first
-    /// frames are still on their way (publisher's encoder, the relay, the recorder) and under TCG that
-    /// latency is a second or two per stage. At the stop, FFmpeg quits ('q') without draining what is in
-    /// flight. A recording that lost a stretch (a reconnect, a restart, a cut tail) misses at least one
-    /// GOP and usually far more; a truncated file has a fraction of the window.
+    /// How much shorter a recording may be than the time from the start_recording answer to the
+    /// stop_recording request. What it can lose there: the first frames may still be on their way when
+    /// the file exists (publisher's encoder, the relay, the recorder: under TCG a second or two), and
+    /// at the stop FFmpeg quits ('q') without draining what is in flight. In practice the file is longer
+    /// than that window (measured: by 3.0-5.3 s in all eight files, the file starts before the answer
+    /// reaches the client in the busy guest), so 3 s below it is 6-8 s short of a normal file: a cut
+    /// tail, a lost stretch or a restart shows, emulation jitter does not. A gap inside the file is
+    /// caught by the frame count instead.
     /// </summary>
-    private static readonly TimeSpan DurationTolerance = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DurationTolerance = TimeSpan.FromSeconds(3);
 
     private sealed record Timed(JsonDocument Reply, DateTime SentAt, DateTime AnsweredAt)
     {
