@@ -53,9 +53,13 @@ public static class VmEnvironment
     // The VM's HOME is a fresh tmpfs, so GStreamer rebuilds its plugin registry on the relay's first
     // start; under TCG emulation that can take longer than the stand-in's 15 s start timeout. Build it
     // once, with time to spare, where the relay (a child of this process) finds it (later calls reuse it).
+    // It is kept in the shared results directory, so the next VM boot (build.ps1 vm-test boots twice)
+    // and the next run reuse it: building it takes 1.5-2 min in the guest. GStreamer checks it against
+    // the plugin files on every start and rebuilds what changed, so a kept one is never stale.
     public static void WarmUpGStreamer()
     {
-        const string registry = "/tmp/appliance-vm-gst-registry.bin";
+        var results = Environment.GetEnvironmentVariable("APPLIANCE_VM_RESULTS");
+        var registry = results is null ? "/tmp/appliance-vm-gst-registry.bin" : Path.Combine(results, "gst-registry.bin");
         Environment.SetEnvironmentVariable("GST_REGISTRY", registry);
         if (File.Exists(registry)) return;
         var sw = Stopwatch.StartNew();
