@@ -21,21 +21,20 @@ public static class RecordingArguments
     public static List<string> Build(string rtspUrl, string directory, string streamPath, RecordingOptions options, TimeSpan? duration, double segmentSeconds,
         int width, int height, int fps)
     {
-        var args = new List<string>
-        {
+        List<string> args =
+        [
             // No -nostdin: a clean stop is 'q' on stdin, which lets FFmpeg write the trailer.
             "-hide_banner", "-loglevel", "error",
             // Progress on stdout: proves the process is alive from the start (creation timeout) and feeds progress updates.
             "-progress", "pipe:1", "-stats_period", "1",
             "-rtsp_transport", "tcp",
-            // Our publishers send one H.264 track with parameter sets on each keyframe: short probing
-            // lets the first file appear (and start_recording answer) about 0.6 s sooner; no frame is lost.
-            "-probesize", "32768", "-analyzeduration", "100000",
+            // Probe until the first keyframe, not for the frame rate (see StreamProbing).
+            .. StreamProbing.Arguments,
             // A stream that stops delivering (camera pulled, publisher gone) ends the recording within 5 s.
             "-timeout", "5000000",
             "-i", rtspUrl,
             "-map", "0:v",
-        };
+        ];
         args.AddRange(TranscodeArguments.For(options, width, height, fps, segmentSeconds));
         if (duration is { } d) args.AddRange(["-t", d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)]);
         args.AddRange(["-f", "segment", "-segment_time", segmentSeconds.ToString("0.###", CultureInfo.InvariantCulture),

@@ -11,14 +11,13 @@ public sealed record SnapshotSettings(string Format, int Quality, int MaxWidth, 
 /// <summary>FFmpeg arguments for one still image written to stdout (image2pipe).</summary>
 public static class SnapshotArguments
 {
-    /// <summary>From the live RTSP stream. Probing is cut to the minimum (our own publishers send
-    /// one H.264 video track with SPS/PPS on every keyframe), so the wait is for the next keyframe.</summary>
+    /// <summary>From the live RTSP stream: the wait is for the next keyframe (see <see cref="StreamProbing"/>).</summary>
     public static List<string> FromStream(string rtspUrl, SnapshotSettings s) =>
     [
         "-hide_banner", "-loglevel", "error", "-nostdin",
         // No -fflags nobuffer: it drops the keyframe read while probing, and the wait doubles (measured: p50 807 -> 434 ms).
         "-rtsp_transport", "tcp", "-flags", "low_delay",
-        "-probesize", "32768", "-analyzeduration", "100000",
+        .. StreamProbing.Arguments,
         "-i", rtspUrl, .. Output(s, skipFrames: 0),
     ];
 

@@ -19,7 +19,7 @@ public static partial class BareSnapshotRead
     [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
         "-rtsp_transport", "tcp", "-flags", "low_delay",
-        "-probesize", "32768", "-analyzeduration", "100000",
+        "-probesize", "2000000", "-analyzeduration", "3000000", "-fpsprobesize", "0",
         "-i", rtspUrl,
         "-an", "-frames:v", "1", "-c:v", "mjpeg", "-pix_fmt", "yuvj420p", "-q:v", "5", "-f", "image2pipe", "-",
     ];
