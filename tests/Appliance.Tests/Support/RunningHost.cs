@@ -33,11 +33,14 @@ public sealed class RunningHost : IAsyncDisposable
     // The test machine runs builds, browsers and many FFmpeg at once, so its CPU pressure says nothing
     // about the feature under test: the guard's limits are off unless a test sets [resources] itself
     // (Resources/ResourceGuardTests and MediaOps/RecordingAdmissionTests test the guard).
+    // Placed before [logging], not at the end: tests append [[camera.virtual]] entries to the file and
+    // expect them to follow the fixture's own entry.
     internal const string NoResourceRefusals = """
 
         [resources]
         max_cpu_pressure = 100
         transcode_max_cpu_percent = 100
+
         """;
 
     /// <param name="extraToml">TOML appended to the test config (sections not already present).</param>
@@ -72,12 +75,12 @@ public sealed class RunningHost : IAsyncDisposable
             [storage]
             state_dir = "state"
             {storageExtra}
+            {(extraToml.Contains("[resources]", StringComparison.Ordinal) ? "" : NoResourceRefusals)}
 
             [logging]
             level = "{Environment.GetEnvironmentVariable("APPLIANCE_TEST_LOG_LEVEL") ?? "warning"}"
             format = "console"
             {extraToml}
-            {(extraToml.Contains("[resources]", StringComparison.Ordinal) ? "" : NoResourceRefusals)}
             """);
         var loaded = ConfigLoader.LoadFile(path, new Dictionary<string, string>());
         if (!loaded.IsValid) throw new InvalidOperationException(string.Join("\n", loaded.Problems));
