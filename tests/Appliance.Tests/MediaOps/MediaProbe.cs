@@ -20,9 +20,11 @@ public static class MediaProbe
             $"{System.IO.Path.GetFileName(Path)}: exit {ExitCode}, {Frames} frame(s){(Errors.Count > 0 ? ", errors:\n  " + string.Join("\n  ", Errors) : ", no errors")}";
     }
 
-    public static Info Read(string path, bool countFrames = false)
+    public static Info Read(string path, bool countFrames = false) => Read(path, countFrames, TimeSpan.FromSeconds(30));
+
+    public static Info Read(string path, bool countFrames, TimeSpan timeout)
     {
-        var (code, stdout, stderr) = Probe(path, countFrames);
+        var (code, stdout, stderr) = Probe(path, countFrames, (int)timeout.TotalMilliseconds);
         Assert.That(code, Is.EqualTo(0), $"ffprobe cannot read {path}: {stderr}");
         using var doc = JsonDocument.Parse(stdout);
         var s = doc.RootElement.GetProperty("streams")[0];
