@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace Appliance.Hosting;
+namespace Appliance;
 
 /// <summary>Version and build identity, stamped by the build (Version, SourceRevisionId).</summary>
 public static class AppInfo

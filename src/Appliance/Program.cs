@@ -1,3 +1,4 @@
+using Appliance;
 using Appliance.Configuration;
 using Appliance.Hosting;
 using Appliance.Security;

@@ -52,7 +52,7 @@ public sealed class CameraDiscovery : IDisposable
     public async Task StartAsync(CancellationToken cancellation = default)
     {
         var config = _config.Current;
-        _health.Report("camera_monitor", ComponentState.Starting, "scanning");
+        _health.Report(HealthComponents.Cameras, ComponentState.Starting, "scanning");
         ApplyVirtualCameras(config);
 
         if (config.Camera.DiscoveryEnabled)
@@ -188,9 +188,9 @@ public sealed class CameraDiscovery : IDisposable
         // A camera in ERROR (cannot be opened, busy, no usable mode) needs a technician: degraded, with the reason.
         var errors = all.Where(c => c.Status == CameraStatus.Error).Select(c => $"{c.Device}: {c.Error ?? "error"}").ToList();
         if (errors.Count > 0)
-            _health.Report("camera_monitor", ComponentState.Degraded, $"camera error ({string.Join("; ", errors)}); {detail}");
+            _health.Report(HealthComponents.Cameras, ComponentState.Degraded, $"camera error ({string.Join("; ", errors)}); {detail}");
         else
-            _health.Report("camera_monitor", connected > 0 ? ComponentState.Running : ComponentState.Degraded,
+            _health.Report(HealthComponents.Cameras, connected > 0 ? ComponentState.Running : ComponentState.Degraded,
                 connected > 0 ? detail : "no camera connected; " + detail);
     }
 

@@ -19,6 +19,8 @@ public sealed record ConfigLoadResult(ApplianceConfig? Config, IReadOnlyList<Con
 public static class ConfigLoader
 {
     public const string EnvPrefix = "APPLIANCE_";
+    /// <summary>The one APPLIANCE_ variable that is not a config key: the development build's fault switch (Hosting/FaultInjection).</summary>
+    public const string FaultInjectionVariable = EnvPrefix + "FAULT";
 
     public static ConfigLoadResult LoadFile(string path, IDictionary? environment = null)
     {
@@ -150,7 +152,7 @@ public static class ConfigLoader
         foreach (DictionaryEntry pair in environment)
         {
             if (pair.Key is not string name || !name.StartsWith(EnvPrefix, StringComparison.Ordinal)) continue;
-            if (name == Hosting.FaultInjection.Variable) continue; // not a config key: read by FaultInjection
+            if (name == FaultInjectionVariable) continue;
             var raw = pair.Value as string ?? "";
             if (!byVariable.TryGetValue(name, out var key))
             {

@@ -1,10 +1,7 @@
 using Appliance.Health;
+using Appliance.Update;
 
 namespace Appliance.Gpio;
-
-/// <summary>What the OTA side (Update/UpdateLed) shows: Pending while a bundle is installed or a freshly installed
-/// slot waits to be marked good, Confirmed for a while after it was.</summary>
-public enum UpdateIndicator { None, Pending, Confirmed }
 
 /// <summary>Everything the status LED depends on, as last reported by the subsystems.</summary>
 /// <param name="Serving">The API listens (websocket_server running).</param>

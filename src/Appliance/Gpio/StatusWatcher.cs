@@ -40,12 +40,6 @@ public sealed class StatusWatcher : IDisposable
 
     public event Action? Changed;
 
-    public void SetUpdate(UpdateIndicator update, string? reason = null)
-    {
-        lock (_gate) (_update, _updateReason) = (update, reason);
-        Recompute();
-    }
-
     private void OnEvent(ApplianceEvent e)
     {
         switch (e)
@@ -56,7 +50,7 @@ public sealed class StatusWatcher : IDisposable
             case CameraChange c:
                 lock (_gate) _connected[c.Current.Device] = c.Current.IsConnected;
                 break;
-            case UpdateIndicatorChanged u: // the OTA side (Update/UpdateLed): installing, new slot pending, confirmed
+            case UpdateIndicatorChanged u: // the OTA side (Update/UpdateIndicatorState): installing, new slot pending, confirmed
                 lock (_gate) (_update, _updateReason) = (u.Indicator, u.Reason);
                 break;
             default:
@@ -70,7 +64,7 @@ public sealed class StatusWatcher : IDisposable
         lock (_gate)
         {
             var byName = _components.ToDictionary(c => c.Name, StringComparer.Ordinal);
-            var server = byName.GetValueOrDefault("websocket_server")?.State;
+            var server = byName.GetValueOrDefault(HealthComponents.ApiServer)?.State;
             var config = byName.GetValueOrDefault(ConfigStore.HealthComponent);
             var inputs = new StatusInputs(server == ComponentState.Running, server == ComponentState.Stopped,
                 byName.GetValueOrDefault(MediaMtxHealthMonitor.Component)?.State,

@@ -52,10 +52,19 @@ public sealed class HealthRegistry(EventHub events)
 
     public string Overall() => Overall(Snapshot());
 
-    public static string Overall(IReadOnlyList<ComponentHealth> all) =>
-        all.Any(c => c.State == ComponentState.Failed) ? "unhealthy"
-        : all.Any(c => c.State != ComponentState.Running) ? "degraded"
-        : "healthy";
+    public static string Overall(IReadOnlyList<ComponentHealth> all) => Overall(all.Select(c => c.State));
+
+    /// <summary>The one rule: unhealthy when any failed, degraded when any is not running, healthy otherwise.</summary>
+    public static string Overall(IEnumerable<ComponentState> states)
+    {
+        var overall = "healthy";
+        foreach (var state in states)
+        {
+            if (state == ComponentState.Failed) return "unhealthy";
+            if (state != ComponentState.Running) overall = "degraded";
+        }
+        return overall;
+    }
 
     /// <summary>"mediamtx_controller degraded: circuit open: ...; storage failed: 96 % used", worst first.</summary>
     public static string Reason(IReadOnlyList<ComponentHealth> all)

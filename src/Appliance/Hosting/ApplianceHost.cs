@@ -16,7 +16,7 @@ using Appliance.Rpc.Notifications;
 using Appliance.Resources;
 using Appliance.Security;
 using Appliance.Security.Sessions;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Appliance.Hosting.Sessions;
 using Appliance.Storage;
 using Appliance.Update;
@@ -268,12 +268,12 @@ public sealed class ApplianceHost : IAsyncDisposable
         // update.healthy_after s of continuous health, else the bootloader falls back); install_update's
         // background installer. Both drive the status LED's update patterns through the hub.
         var rauc = new RaucClient(() => config.Current.Update.RaucPath, loggers.CreateLogger<RaucClient>());
-        var updateLed = new UpdateLed(events);
+        var updateIndicator = new UpdateIndicatorState(events);
         var reboot = new DeviceReboot(config, loggers.CreateLogger<DeviceReboot>());
-        var markGood = new MarkGoodGate(config, rauc, health, events, updateLed,
+        var markGood = new MarkGoodGate(config, rauc, health, events, updateIndicator,
             new ConfirmedSlots(config.Current.Storage.StateDir, loggers.CreateLogger<ConfirmedSlots>()),
             loggers.CreateLogger<MarkGoodGate>(), reboot: reboot);
-        var installer = new UpdateInstaller(rauc, events, updateLed, loggers.CreateLogger<UpdateInstaller>());
+        var installer = new UpdateInstaller(rauc, events, updateIndicator, loggers.CreateLogger<UpdateInstaller>());
         new UpdateMethods(config, rauc, markGood, installer, reboot).Register(methods);
         app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(markGood.StartAsync)); // rauc is asked off the start-up path
         app.Lifetime.ApplicationStopping.Register(markGood.Dispose);
@@ -310,14 +310,14 @@ public sealed class ApplianceHost : IAsyncDisposable
         var log = loggers.CreateLogger<ApplianceHost>();
         if (tlsCertificate is not null) HttpsListener.LogCertificate(log, tlsCertificate);
         app.Lifetime.ApplicationStarted.Register(() => FaultInjection.Arm(initial, events, log));
-        health.Report("websocket_server", ComponentState.Starting, "binding");
+        health.Report(HealthComponents.ApiServer, ComponentState.Starting, "binding");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             // The media-auth hook's loopback listener shares this Kestrel but serves only MediaMTX's questions: not an API address.
             var hookSuffix = $":{mediaAuthHookPort()}";
             var addresses = string.Join(", ", (app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [])
                 .Where(a => !a.EndsWith(hookSuffix, StringComparison.Ordinal)));
-            health.Report("websocket_server", ComponentState.Running, $"listening on {addresses}");
+            health.Report(HealthComponents.ApiServer, ComponentState.Running, $"listening on {addresses}");
             events.Publish(new ServiceLifecycleEvent(Started: true, AppInfo.Version, AppInfo.Uptime));
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
             if (overrides.WatchConfig) config.Watch();
@@ -328,7 +328,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         // queued, and only then close the connections with 1001.
         app.Lifetime.ApplicationStopping.Register(() =>
         {
-            health.Report("websocket_server", ComponentState.Stopped, "shutting down");
+            health.Report(HealthComponents.ApiServer, ComponentState.Stopped, "shutting down");
             events.Publish(new ServiceLifecycleEvent(Started: false, AppInfo.Version, AppInfo.Uptime));
             // Recordings are finalised (trailer written) before the process goes; then no child is left.
             using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, server.ShutdownTimeout - 3)));

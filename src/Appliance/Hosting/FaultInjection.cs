@@ -13,7 +13,7 @@ namespace Appliance.Hosting;
 /// </summary>
 public static class FaultInjection
 {
-    public const string Variable = "APPLIANCE_FAULT";
+    public const string Variable = ConfigLoader.FaultInjectionVariable;
 
     public static void Arm(ApplianceConfig config, EventHub events, ILogger log)
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Appliance.Security;
 using Appliance.Security.Sessions;
 using Appliance.Storage;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Appliance.Health;
-using Appliance.Rpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -20,7 +19,7 @@ public static class HealthEndpoints
         app.MapGet("/health/ready", (RequestDelegate)(context =>
         {
             var components = health.Snapshot().ToDictionary(c => c.Name, c => HealthRegistry.StateName(c.State));
-            var ready = health.Get("websocket_server")?.State == ComponentState.Running;
+            var ready = health.Get(HealthComponents.ApiServer)?.State == ComponentState.Running;
             return Write(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable,
                 new HealthResponse(ready ? "ready" : "not_ready", Math.Round(AppInfo.Uptime.TotalSeconds, 3), AppInfo.Version, components));
         }));
@@ -31,6 +30,6 @@ public static class HealthEndpoints
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         context.Response.Headers.CacheControl = "no-store";
-        return context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, RpcJsonContext.Default.HealthResponse)).AsTask();
+        return context.Response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, HostingJsonContext.Default.HealthResponse)).AsTask();
     }
 }

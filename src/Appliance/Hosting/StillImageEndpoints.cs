@@ -1,6 +1,6 @@
 using System.Globalization;
 using Appliance.Cameras;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Appliance.Media.Snapshots;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -97,7 +97,7 @@ public sealed class SystemdNotifications : IDisposable
             {
                 case HealthChanged h: (_overall, _reason) = (h.Overall, h.Reason); break;
                 case CameraChange c: _cameras[c.Current.Device] = c.Current.IsConnected; break;
-                case RecordingEvent r when r.Status == "STARTED": _recordings.Add(r.Session.SessionId); break;
+                case RecordingEvent { IsStarted: true } r: _recordings.Add(r.Session.SessionId); break;
                 case RecordingEvent r: _recordings.Remove(r.Session.SessionId); break;
                 default: return;
             }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Appliance.Hosting.Http;
+namespace Appliance.Http;
 
 /// <summary>Reads a small request body whole, never holding more than its limit: the login and
 /// MediaMTX's auth questions are a few hundred bytes, and a client must not make us buffer more.</summary>

@@ -4,7 +4,7 @@ using Appliance.Security.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace Appliance.Hosting.Http;
+namespace Appliance.Http;
 
 /// <summary>
 /// The outcome of <see cref="HttpCredentials.Authenticate"/>: either <see cref="Ok"/> with the

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Appliance.Hosting.Http;
+namespace Appliance.Http;
 
 /// <summary>
 /// The CSRF rule for cookie-authenticated requests: cookies are sent by the browser whatever page

@@ -1,7 +1,7 @@
 using Appliance.Security.Sessions;
 using Microsoft.AspNetCore.Http;
 
-namespace Appliance.Hosting.Http;
+namespace Appliance.Http;
 
 /// <summary>
 /// The console session cookie, <c>appliance_session</c>: <c>Path=/; HttpOnly; SameSite=Strict</c>,

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Appliance.Configuration;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

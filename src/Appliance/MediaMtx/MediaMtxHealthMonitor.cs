@@ -37,7 +37,7 @@ public sealed record StreamStatusChanged(string Camera, string Path, bool Ready,
 /// </summary>
 public sealed class MediaMtxHealthMonitor : IDisposable
 {
-    public const string Component = "mediamtx_controller";
+    public const string Component = HealthComponents.MediaServer;
 
     private readonly MediaMtxClient _client;
     private readonly PathReconciler _reconciler;

@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Appliance.Hosting;
 using Appliance.Rpc.Methods;
 
 namespace Appliance.Rpc;
@@ -10,7 +9,6 @@ namespace Appliance.Rpc;
 [JsonSerializable(typeof(ServerInfoResult))]
 [JsonSerializable(typeof(StatusResult))]
 [JsonSerializable(typeof(MetricsResult))]
-[JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(CameraListResult))]
 [JsonSerializable(typeof(CameraStatusResult))]
 [JsonSerializable(typeof(CameraCapabilitiesResult))]

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Unicode;
 using System.Threading.RateLimiting;
 using Appliance.Configuration;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Appliance.Security;
 using Appliance.Security.Sessions;
 using Microsoft.AspNetCore.Http;

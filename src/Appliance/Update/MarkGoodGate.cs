@@ -1,6 +1,5 @@
 using Appliance.Configuration;
 using Appliance.Events;
-using Appliance.Gpio;
 using Appliance.Health;
 using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
@@ -57,7 +56,7 @@ public sealed class MarkGoodGate : IDisposable
 
     private readonly UpdateSection _settings;
     private readonly RaucClient _rauc;
-    private readonly UpdateLed _led;
+    private readonly UpdateIndicatorState _indicator;
     private readonly ConfirmedSlots _confirmed;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
@@ -77,13 +76,13 @@ public sealed class MarkGoodGate : IDisposable
     private bool _deadlinePassed; // fallback_after passed while a mark-good was in flight
     private readonly DeviceReboot? _reboot;
 
-    public MarkGoodGate(ConfigStore config, RaucClient rauc, HealthRegistry health, EventHub events, UpdateLed led, ConfirmedSlots confirmed,
+    public MarkGoodGate(ConfigStore config, RaucClient rauc, HealthRegistry health, EventHub events, UpdateIndicatorState indicator, ConfirmedSlots confirmed,
         ILogger<MarkGoodGate> log, TimeProvider? time = null, DeviceReboot? reboot = null)
     {
         _reboot = reboot;
         _settings = config.Current.Update; // update.* needs a restart: the values this run started with
         _rauc = rauc;
-        _led = led;
+        _indicator = indicator;
         _confirmed = confirmed;
         _log = log;
         _time = time ?? TimeProvider.System;
@@ -163,7 +162,7 @@ public sealed class MarkGoodGate : IDisposable
         lock (_gate)
         {
             (_state, _slot) = (GateState.Pending, booted);
-            _led.SetSlot(UpdateIndicator.Pending);
+            _indicator.SetSlot(UpdateIndicator.Pending);
             ArmLocked(Remaining());
             if (_settings.FallbackAfter > 0 && !_stop.IsCancellationRequested)
                 _deadline = _time.CreateTimer(_ => OnDeadline(), null, TimeSpan.FromSeconds(_settings.FallbackAfter), Timeout.InfiniteTimeSpan);
@@ -221,7 +220,7 @@ public sealed class MarkGoodGate : IDisposable
     public static bool IsHealthy(IReadOnlyList<ComponentHealth> components)
     {
         ComponentState? State(string name) => components.FirstOrDefault(c => c.Name == name)?.State;
-        return State("websocket_server") == ComponentState.Running
+        return State(HealthComponents.ApiServer) == ComponentState.Running
             && State(ConfigStore.HealthComponent) != ComponentState.Failed
             && State(MediaMtxHealthMonitor.Component) == ComponentState.Running;
     }
@@ -321,9 +320,9 @@ public sealed class MarkGoodGate : IDisposable
         lock (_gate)
         {
             (_state, _confirmedAt, _error, _confirming) = (GateState.Confirmed, confirmedAt, null, false);
-            _led.SetSlot(UpdateIndicator.Confirmed);
+            _indicator.SetSlot(UpdateIndicator.Confirmed);
             if (!_stop.IsCancellationRequested)
-                _confirmedTimer = _time.CreateTimer(_ => _led.SetSlot(UpdateIndicator.None), null, ConfirmedShownFor, Timeout.InfiniteTimeSpan);
+                _confirmedTimer = _time.CreateTimer(_ => _indicator.SetSlot(UpdateIndicator.None), null, ConfirmedShownFor, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -1,5 +1,4 @@
 using Appliance.Events;
-using Appliance.Gpio;
 
 namespace Appliance.Update;
 
@@ -25,5 +24,9 @@ public static class InstallStates
 /// <param name="Error">RAUC's error text when failed.</param>
 public sealed record UpdateProgress(string Bundle, int Percent, string Message, InstallState Status, string? Error = null) : ApplianceEvent;
 
-/// <summary>What the status LED should say about updates (read by the GPIO StatusWatcher from the hub).</summary>
+/// <summary>Where an update stands, for whatever shows it (the status LED): Pending while a bundle is installed or
+/// a freshly installed slot waits to be marked good, Confirmed for a while after it was.</summary>
+public enum UpdateIndicator { None, Pending, Confirmed }
+
+/// <summary>The update indicator changed (published by <see cref="UpdateIndicatorState"/>; the GPIO status LED reads it).</summary>
 public sealed record UpdateIndicatorChanged(UpdateIndicator Indicator, string Reason) : ApplianceEvent;

@@ -14,7 +14,7 @@ public sealed record InstallSnapshot(InstallState State, string? Bundle, int? Pe
 /// RAUC's error text). The status LED shows "update pending" while it runs. Stopping the service
 /// stops waiting for the CLI (the RAUC daemon may still finish the installation on its own).
 /// </summary>
-public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateLed led, ILogger<UpdateInstaller> log, TimeProvider? time = null)
+public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateIndicatorState indicator, ILogger<UpdateInstaller> log, TimeProvider? time = null)
     : IDisposable
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -34,7 +34,7 @@ public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateLed 
         {
             if (_current.State == InstallState.Installing || _stop.IsCancellationRequested) return false;
             _current = new InstallSnapshot(InstallState.Installing, bundle, 0, "starting", _time.GetUtcNow(), null, null);
-            led.SetInstalling(true);
+            indicator.SetInstalling(true);
             Running = Task.Run(() => RunAsync(bundle));
         }
         log.LogWarning("OTA: installing {Bundle}", bundle);
@@ -73,7 +73,7 @@ public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateLed 
             var message = result == InstallState.Succeeded ? c.Message is { Length: > 0 } m && m != "starting" ? m : "installed" : "failed";
             _current = c with { State = result, Percent = percent, Message = message, FinishedAt = _time.GetUtcNow(), Error = error };
             last = new UpdateProgress(bundle, percent, message, result, error);
-            led.SetInstalling(false);
+            indicator.SetInstalling(false);
         }
         events.Publish(last);
         if (result == InstallState.Succeeded) log.LogWarning("OTA: installed {Bundle}; the new slot boots at the next restart", bundle);

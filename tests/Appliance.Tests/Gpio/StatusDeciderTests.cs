@@ -1,3 +1,4 @@
+using Appliance.Update;
 using Appliance.Gpio;
 using Appliance.Health;
 

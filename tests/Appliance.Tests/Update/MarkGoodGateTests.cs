@@ -51,7 +51,7 @@ public sealed class MarkGoodGateTests
             State = new ConfirmedSlots(_dir.File("state"), NullLogger.Instance);
             var rauc = new RaucClient(() => Config.Current.Update.RaucPath, NullLogger<RaucClient>.Instance);
             Reboot = new DeviceReboot(Config, NullLogger<DeviceReboot>.Instance, Clock);
-            Gate = new MarkGoodGate(Config, rauc, Health, Events, new UpdateLed(Events), State, NullLogger<MarkGoodGate>.Instance, Clock, Reboot);
+            Gate = new MarkGoodGate(Config, rauc, Health, Events, new UpdateIndicatorState(Events), State, NullLogger<MarkGoodGate>.Instance, Clock, Reboot);
         }
 
         public RaucStandIn Rauc { get; } = new();

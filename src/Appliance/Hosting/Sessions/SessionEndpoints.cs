@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Appliance.Hosting.Http;
+using Appliance.Http;
 using Appliance.Security;
 using Appliance.Security.Sessions;
 using Microsoft.AspNetCore.Builder;

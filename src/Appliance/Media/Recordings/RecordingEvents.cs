@@ -2,8 +2,16 @@ using Appliance.Events;
 
 namespace Appliance.Media.Recordings;
 
+/// <summary>A recording's status as the API and the events name it (v1 wire strings).</summary>
+public static class RecordingStatus
+{
+    public const string Started = "STARTED";
+    public const string Stopped = "STOPPED";
+    public const string Failed = "FAILED";
+}
+
 /// <summary>A recording started, stopped or failed (published on the event hub).</summary>
-/// <param name="Status">STARTED, STOPPED or FAILED.</param>
+/// <param name="Status">One of <see cref="RecordingStatus"/>.</param>
 /// <param name="Error">What went wrong, in words (FFmpeg's last line, how long it was silent...).</param>
 /// <param name="Reason">Why it ended (STOPPED/FAILED); null for STARTED.</param>
 /// <param name="Restarting">FAILED, and the recording goes on in a new segment once it can (recording.restart_on_failure).</param>
@@ -12,6 +20,9 @@ public sealed record RecordingEvent(RecordingSession Session, string Status, str
     bool Restarting = false, bool Resumed = false) : ApplianceEvent
 {
     public override string? Device => Session.Camera.Device;
+
+    /// <summary>The recording runs from now on (a first start, or a resume after a failure).</summary>
+    public bool IsStarted => Status == RecordingStatus.Started;
 }
 
 /// <summary>A running recording, every <c>recording.progress_interval</c> seconds.</summary>

@@ -77,8 +77,8 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
         {
             var s = await recorder.StartAsync(camera, duration, options, call.Cancellation);
             var start = MediaFileNames.Iso(s.StartTime);
-            return RpcResult.From(new StartRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, "STARTED", start,
-                duration?.TotalSeconds, s.Format, true, new RecordingInfo(camera.Device, s.SessionId, s.FileName, start, "STARTED"), s.Options.Requested),
+            return RpcResult.From(new StartRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, RecordingStatus.Started, start,
+                duration?.TotalSeconds, s.Format, true, new RecordingInfo(camera.Device, s.SessionId, s.FileName, start, RecordingStatus.Started), s.Options.Requested),
                 RpcJsonContext.Default.StartRecordingResult);
         }
         catch (RecordingRefusedException e)
@@ -93,7 +93,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
         try
         {
             var s = await recorder.StopAsync(camera.Device, call.Cancellation);
-            return RpcResult.From(new StopRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, "STOPPED",
+            return RpcResult.From(new StopRecordingResult(camera.Device, camera.Device, s.SessionId, s.SessionId, s.FileName, RecordingStatus.Stopped,
                 MediaFileNames.Iso(s.StartTime), MediaFileNames.Iso(s.EndTime ?? DateTimeOffset.UtcNow), Math.Round(s.Elapsed.TotalSeconds, 3),
                 s.TotalBytes, true, [.. s.Files]), RpcJsonContext.Default.StopRecordingResult);
         }

@@ -1,6 +1,5 @@
 using Appliance.Configuration;
 using Appliance.Health;
-using Appliance.Hosting;
 using Appliance.Security;
 
 namespace Appliance.Rpc.Methods;
@@ -35,15 +34,12 @@ public sealed record MethodMetrics(long Count, long Errors, double AverageMs);
 public sealed class SystemMethods(ConfigStore config, HealthRegistry health, RpcMetrics metrics, ProcessStats process, RpcMethodTable table,
     Events.EventHub events, ConnectionRegistry connections, Media.Recordings.Recorder? recorder = null, Media.Encoders.EncoderProbe? encoders = null)
 {
-    // The components the contract names; each reports itself to the health registry.
-    public static readonly string[] ContractComponents = ["websocket_server", "camera_monitor", "mediamtx_controller"];
-
     public void Register()
     {
-        table.Add("ping", Role.Viewer, _ => ValueTask.FromResult(RpcResult.From("pong", RpcJsonContext.Default.String)));
+        table.Add("ping", Role.Viewer, _ => RpcResult.Completed("pong", RpcJsonContext.Default.String));
         table.Add("get_server_info", Role.Admin, async call => RpcResult.From(await ServerInfo(call.Cancellation), RpcJsonContext.Default.ServerInfoResult));
-        table.Add("get_status", Role.Admin, _ => Result(Status(), RpcJsonContext.Default.StatusResult));
-        table.Add("get_metrics", Role.Admin, _ => Result(Metrics(), RpcJsonContext.Default.MetricsResult));
+        table.Add("get_status", Role.Admin, _ => RpcResult.Completed(Status(), RpcJsonContext.Default.StatusResult));
+        table.Add("get_metrics", Role.Admin, _ => RpcResult.Completed(Metrics(), RpcJsonContext.Default.MetricsResult));
     }
 
     private async Task<ServerInfoResult> ServerInfo(CancellationToken ct)
@@ -62,7 +58,7 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
     {
         var components = new Dictionary<string, string>(StringComparer.Ordinal);
         var details = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in ContractComponents)
+        foreach (var name in HealthComponents.Contract)
         {
             var c = health.Get(name);
             components[name] = HealthRegistry.StateName(c?.State ?? ComponentState.NotStarted);
@@ -73,8 +69,9 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
             components[c.Name] = HealthRegistry.StateName(c.State);
             details[c.Name] = c.Detail;
         }
-        var overall = components.Values.Any(s => s == "failed") ? "unhealthy"
-            : components.Values.All(s => s == "running") ? "healthy" : "degraded";
+        // The contract's components count even before they first reported (as not started).
+        var overall = HealthRegistry.Overall(HealthComponents.Contract.Select(n => health.Get(n)?.State ?? ComponentState.NotStarted)
+            .Concat(health.Snapshot().Select(c => c.State)));
         return new StatusResult(overall, Math.Round(AppInfo.Uptime.TotalSeconds, 3), AppInfo.Version, components, details, [.. config.PendingRestart]);
     }
 
@@ -101,7 +98,4 @@ public sealed class SystemMethods(ConfigStore config, HealthRegistry health, Rpc
         return new RecordingMetrics(active.Count, c.Started, c.Resumed,
             c.Ends.ToDictionary(e => Media.Recordings.RecordingEndReasons.Name(e.Reason), e => e.Count, StringComparer.Ordinal), c.TornTailsCut, fsyncs, bytes);
     }
-
-    private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        ValueTask.FromResult(RpcResult.From(value, info));
 }

@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Appliance.Configuration;
-using Appliance.Hosting;
 using Appliance.Media;
 using Appliance.Security;
 using Appliance.Update;

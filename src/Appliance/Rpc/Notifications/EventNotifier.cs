@@ -74,8 +74,8 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
         },
         RecordingEvent r => r.Status switch
         {
-            "STARTED" => EventTopic.RecordingStart,
-            "FAILED" => EventTopic.RecordingError,
+            RecordingStatus.Started => EventTopic.RecordingStart,
+            RecordingStatus.Failed => EventTopic.RecordingError,
             _ => EventTopic.RecordingStop,
         },
         RecordingProgress => EventTopic.RecordingProgress,
