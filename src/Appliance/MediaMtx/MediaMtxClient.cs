@@ -98,9 +98,6 @@ public sealed class MediaMtxClient : IDisposable
     public Task<Dictionary<string, JsonElement>> GetGlobalConfigAsync(CancellationToken ct) =>
         GetAsync("v3/config/global/get", MediaMtxJsonContext.Default.DictionaryStringJsonElement, ct);
 
-    public Task PatchGlobalConfigAsync(Dictionary<string, JsonElement> patch, CancellationToken ct) =>
-        SendAsync(HttpMethod.Patch, "v3/config/global/patch", Json(patch, MediaMtxJsonContext.Default.DictionaryStringJsonElement), ct);
-
     public async Task<List<PathConf>> ListPathConfigsAsync(CancellationToken ct) =>
         await ListAllAsync("v3/config/paths/list", MediaMtxJsonContext.Default.PathConfList, l => (l.Items, l.PageCount), ct);
 
@@ -115,9 +112,6 @@ public sealed class MediaMtxClient : IDisposable
 
     public Task PatchPathConfigAsync(string name, PathConf conf, CancellationToken ct) =>
         SendAsync(HttpMethod.Patch, $"v3/config/paths/patch/{Escape(name)}", Json(conf, MediaMtxJsonContext.Default.PathConf), ct);
-
-    public Task ReplacePathConfigAsync(string name, PathConf conf, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, $"v3/config/paths/replace/{Escape(name)}", Json(conf, MediaMtxJsonContext.Default.PathConf), ct);
 
     public Task DeletePathConfigAsync(string name, CancellationToken ct) =>
         SendAsync(HttpMethod.Delete, $"v3/config/paths/delete/{Escape(name)}", null, ct);
@@ -134,9 +128,6 @@ public sealed class MediaMtxClient : IDisposable
 
     public async Task<List<Recording>> ListRecordingsAsync(CancellationToken ct) =>
         await ListAllAsync("v3/recordings/list", MediaMtxJsonContext.Default.RecordingList, l => (l.Items, l.PageCount), ct);
-
-    public Task DeleteRecordingSegmentAsync(string path, string start, CancellationToken ct) =>
-        SendAsync(HttpMethod.Delete, $"v3/recordings/deletesegment?path={Uri.EscapeDataString(path)}&start={Uri.EscapeDataString(start)}", null, ct);
 
     // Lists are paginated ({itemCount, pageCount, items}); walk every page.
     private async Task<List<TItem>> ListAllAsync<TList, TItem>(string path, JsonTypeInfo<TList> info, Func<TList, (List<TItem> Items, int Pages)> read, CancellationToken ct)
