@@ -40,7 +40,7 @@ public class MediaMtxClientBenchmarks
                 "/v3/info" => info,
                 "/v3/config/paths/list" => list,
                 _ => ok,
-            }));
+            }), new Appliance.Events.EventHub());
         _reconciler = new PathReconciler(_client, cameras, store, NullLogger<PathReconciler>.Instance);
         _desired = _reconciler.Desired(cameras.All[0]);
     }

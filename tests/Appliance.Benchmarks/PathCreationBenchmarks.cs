@@ -45,7 +45,7 @@ public class PathCreationBenchmarks
         var store = new ConfigStore(config, null, NullLogger.Instance);
         var cameras = new CameraRegistry(new Appliance.Events.EventHub());
         foreach (var c in VirtualCameras.FromConfig(config, ffmpegAvailable: true)) cameras.Set(c);
-        _client = new MediaMtxClient(store);
+        _client = new MediaMtxClient(store, new Appliance.Events.EventHub());
         _reconciler = new PathReconciler(_client, cameras, store, NullLogger<PathReconciler>.Instance);
         _desired = _reconciler.Desired(cameras.All[0]);
     }

@@ -10,6 +10,7 @@ using Appliance.Media.Recordings;
 using Appliance.Media.Recordings.Repair;
 using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
@@ -162,12 +163,13 @@ public sealed class ApplianceHost : IAsyncDisposable
         var discovery = new CameraDiscovery(config, cameras, overrides.CameraProbe ?? new V4l2CameraProbe(loggers.CreateLogger<V4l2CameraProbe>()), health, events,
             loggers.CreateLogger<CameraDiscovery>(), overrides.DevDirectory ?? "/dev");
 
-        // MediaMTX: one client (timeout + circuit breaker), the path reconciler, the health monitor.
-        MediaMtxHealthMonitor? monitor = null;
+        // MediaMTX: one client (timeout + circuit, whose changes go on the hub), the health monitor, the
+        // path reconciler, and the camera streams (their loop reconciles and follows stream status).
         var mediaCredentials = MediaCredentials.Generate(initial.Mediamtx); // per boot: MediaMTX asks the hook below about them
-        var mediaMtx = new MediaMtxClient(config, (state, reason) => monitor?.OnCircuitChange(state, reason), mediaCredentials);
+        var mediaMtx = new MediaMtxClient(config, events, mediaCredentials);
+        var monitor = new MediaMtxHealthMonitor(mediaMtx, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
-        monitor = new MediaMtxHealthMonitor(mediaMtx, reconciler, cameras, config, health, events, loggers.CreateLogger<MediaMtxHealthMonitor>());
+        var streams = new CameraStreams(mediaMtx, reconciler, monitor, cameras, config, events, loggers.CreateLogger<CameraStreams>());
 
         // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap, children tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
@@ -176,12 +178,12 @@ public sealed class ApplianceHost : IAsyncDisposable
         // mostly waits for the next keyframe (little CPU), so the count follows the cameras, not the cores.
         var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>(),
             automaticLimit: () => Math.Max(FfmpegRunner.MinimumAutomaticLimit, cameras.All.Count));
-        var snapshots = new SnapshotTaker(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
+        var snapshots = new SnapshotTaker(config, streams, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
         var recordingEnds = new RecordingEndLog(config.Current.Storage.StateDir, config.Current.Recording.Path, loggers.CreateLogger<RecordingEndLog>());
         // Recordings are admitted by what the box has left (CPU, memory), measured from /proc when asked.
         var resources = new ResourceGuard(config, new MachineLoad(), loggers.CreateLogger<ResourceGuard>());
-        var recorder = new Recorder(config, mediaMtx, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds, resources);
+        var recorder = new Recorder(config, streams, ffmpeg, events, loggers.CreateLogger<Recorder>(), recordingEnds, resources);
         // Which encoders and containers really work here: probed once, in the background after start (READY is not held for it).
         var encoders = new EncoderProbe(ffmpeg, () => config.Current.Ffmpeg, loggers.CreateLogger<EncoderProbe>());
         var recordingOptions = new RecordingOptionsResolver(encoders, () => config.Current.Recording.Format);
@@ -244,7 +246,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         new StorageMethods(catalog, storageGuard, retention).Register(methods);
         FileDownloadEndpoints.Map(app, catalog, authenticator, authFailures, sessions);
         // Still images from memory (no file), viewer and up; shares one capture per camera and variant within a second.
-        var stills = new StillCapture(config, new SnapshotSource(config, mediaMtx), ffmpeg, loggers.CreateLogger<StillCapture>());
+        var stills = new StillCapture(config, new SnapshotSource(streams), ffmpeg, loggers.CreateLogger<StillCapture>());
         StillImageEndpoints.Map(app, cameras, stills, context => HttpCredentials.Authenticate(context, authenticator, authFailures, sessions));
         app.Lifetime.ApplicationStopping.Register(stills.Dispose);
         app.Lifetime.ApplicationStarted.Register(retention.Start);
@@ -321,7 +323,7 @@ public sealed class ApplianceHost : IAsyncDisposable
             events.Publish(new ServiceLifecycleEvent(Started: true, AppInfo.Version, AppInfo.Uptime));
             log.LogInformation("{Name} {Version} ({Revision}) serving JSON-RPC at {Addresses}{Path}", AppInfo.Name, AppInfo.Version, AppInfo.GitRevision, addresses, server.WebsocketPath);
             if (overrides.WatchConfig) config.Watch();
-            monitor.Start();
+            streams.Start();
         });
         // The shutdown sequence, in this order: tell everyone (LEDs dark, system.shutdown), finalise the
         // recordings (their STOPPED notifications still reach the clients), let the hub deliver what is
@@ -344,7 +346,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         systemd.Start();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            monitor.Dispose();
+            streams.Dispose();
             mediaMtx.Dispose();
             discovery.Dispose();
             goAway.Dispose();

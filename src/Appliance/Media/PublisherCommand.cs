@@ -3,7 +3,6 @@ using System.Text;
 using Appliance.Cameras;
 using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
-using Appliance.MediaMtx;
 
 namespace Appliance.Media;
 
@@ -21,8 +20,9 @@ public static class PublisherCommand
         ["NV12"] = "nv12", ["YU12"] = "yuv420p", ["RGB3"] = "rgb24", ["BGR3"] = "bgr24", ["GREY"] = "gray",
     };
 
-    /// <param name="publisher">The per-boot publish credential: MediaMTX asks the auth hook about every publisher.</param>
-    public static List<string> Arguments(Camera camera, ApplianceConfig config, MediaCredential publisher)
+    /// <param name="publishUrl">Where to publish: the camera's RTSP URL on the media server, with this
+    /// boot's publish credential (the media server asks the auth hook about every publisher).</param>
+    public static List<string> Arguments(Camera camera, ApplianceConfig config, string publishUrl)
     {
         var f = config.Ffmpeg;
         var args = new List<string> { f.Path, "-hide_banner", "-loglevel", "error", "-nostdin" };
@@ -54,7 +54,7 @@ public static class PublisherCommand
                 // A fixed, short keyframe interval: a reader (snapshot, recording) starts at the next keyframe.
                 "-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-bf", "0"]);
         }
-        args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp", InternalRtspUrl.For(config, camera.StreamPath, publisher)]);
+        args.AddRange(["-an", "-f", "rtsp", "-rtsp_transport", "tcp", publishUrl]);
         return args;
     }
 
@@ -67,7 +67,7 @@ public static class PublisherCommand
 
     private const double KeyframeSeconds = 0.5;
 
-    public static string CommandLine(Camera camera, ApplianceConfig config, MediaCredential publisher) => Join(Arguments(camera, config, publisher));
+    public static string CommandLine(Camera camera, ApplianceConfig config, string publishUrl) => Join(Arguments(camera, config, publishUrl));
 
     /// <summary>POSIX-shell quoting: plain words stay as they are, anything else goes in single quotes.</summary>
     public static string Join(IEnumerable<string> args)

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Appliance.Configuration;
+using Appliance.Events;
+using Appliance.MediaMtx.Circuit;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -12,24 +14,20 @@ namespace Appliance.MediaMtx;
 
 /// <summary>
 /// MediaMTX control API v3 over one pooled HttpClient, with source-generated JSON. Every call runs
-/// through one resilience pipeline (Polly): a per-call timeout from config inside a circuit
-/// breaker that opens after health_failure_threshold consecutive "unavailable" failures and then
-/// fails calls fast for health_circuit_breaker_timeout. So no call can hang a caller, and a dead
-/// MediaMTX costs callers nothing while the circuit is open.
+/// through one resilience pipeline (Polly): a per-call timeout from config inside a
+/// <see cref="ConsecutiveFailuresCircuit"/> that opens after health_failure_threshold consecutive
+/// "unavailable" failures and then fails calls fast for health_circuit_breaker_timeout. So no call
+/// can hang a caller, and a dead MediaMTX costs callers nothing while the circuit is open.
 /// </summary>
 public sealed class MediaMtxClient : IDisposable
 {
     private readonly ConfigStore _config;
     private readonly HttpClient _http;
     private readonly ResiliencePipeline _pipeline;
-    private readonly CircuitBreakerStateProvider _circuit = new();
-    private readonly CircuitBreakerManualControl _circuitControl = new();
-    private readonly Action<CircuitState, string>? _onCircuitChange;
-    private readonly Lock _circuitGate = new();
-    private int _consecutiveFailures;
-    private DateTimeOffset _openedUntil;
+    private readonly ConsecutiveFailuresCircuit _circuit;
 
-    public MediaMtxClient(ConfigStore config, Action<CircuitState, string>? onCircuitChange = null, MediaCredentials? credentials = null)
+    /// <param name="events">Where the circuit publishes its changes (<see cref="MediaMtxCircuitChanged"/>).</param>
+    public MediaMtxClient(ConfigStore config, EventHub events, MediaCredentials? credentials = null)
         : this(config, new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
@@ -37,13 +35,12 @@ public sealed class MediaMtxClient : IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(config.Current.Mediamtx.RequestTimeout, 5)),
             MaxConnectionsPerServer = 8,
             UseProxy = false,
-        }, onCircuitChange, credentials)
+        }, events, credentials)
     {
     }
 
     /// <summary>With another transport: the benchmarks use an in-memory handler to time our own side alone.</summary>
-    internal MediaMtxClient(ConfigStore config, HttpMessageHandler handler, Action<CircuitState, string>? onCircuitChange = null,
-        MediaCredentials? credentials = null)
+    internal MediaMtxClient(ConfigStore config, HttpMessageHandler handler, EventHub events, MediaCredentials? credentials = null)
     {
         _config = config;
         var m = config.Current.Mediamtx;
@@ -58,22 +55,14 @@ public sealed class MediaMtxClient : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Credentials.Api.User}:{Credentials.Api.Password}")));
 
-        _onCircuitChange = onCircuitChange;
+        // Both read at call time: mediamtx.health_* and request_timeout reload live.
+        _circuit = new ConsecutiveFailuresCircuit(() => _config.Current.Mediamtx.HealthFailureThreshold,
+            () => TimeSpan.FromSeconds(_config.Current.Mediamtx.HealthCircuitBreakerTimeout), events);
         _pipeline = new ResiliencePipelineBuilder()
-            // Polly v8's breaker trips on a failure *ratio* over a sampling window, so the successes
-            // just before an outage keep it closed for the whole window. The product wants "N
-            // consecutive failures" (health_failure_threshold), so the trip decision is ours
-            // (CountOutcome) and Polly's manual control opens and closes the circuit: while it is
-            // isolated every call fails fast with IsolatedCircuitException.
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = _ => ValueTask.FromResult(false),
-                ManualControl = _circuitControl,
-                StateProvider = _circuit,
-            })
+            // Only "the server is not there" trips it: NotFound, BadRequest and the like are answers.
+            .AddConsecutiveFailuresCircuit(_circuit, e => e is MediaMtxException { Kind: MediaMtxErrorKind.Unavailable })
             .AddTimeout(new TimeoutStrategyOptions
             {
-                // Read at call time: mediamtx.request_timeout reloads live.
                 TimeoutGenerator = _ => ValueTask.FromResult(TimeSpan.FromSeconds(_config.Current.Mediamtx.RequestTimeout)),
             })
             .Build();
@@ -83,10 +72,8 @@ public sealed class MediaMtxClient : IDisposable
     /// credential of the recorder and snapshots, the publish credential of the runOnDemand commands.</summary>
     public MediaCredentials Credentials { get; }
 
-    public CircuitState Circuit => _circuit.CircuitState == CircuitState.Isolated ? CircuitState.Open : _circuit.CircuitState;
-
-    /// <summary>When an open circuit lets calls through again.</summary>
-    public DateTimeOffset OpenUntil => _openedUntil;
+    /// <summary>Open while MediaMTX is taken for down: calls fail fast without asking it.</summary>
+    public CircuitState Circuit => _circuit.State;
 
     /// <summary>Version and start time, or null for MediaMTX before v1.15.2 (no /v3/info).</summary>
     public async Task<ServerInfo?> GetInfoAsync(CancellationToken ct)
@@ -97,9 +84,6 @@ public sealed class MediaMtxClient : IDisposable
 
     public Task<Dictionary<string, JsonElement>> GetGlobalConfigAsync(CancellationToken ct) =>
         GetAsync("v3/config/global/get", MediaMtxJsonContext.Default.DictionaryStringJsonElement, ct);
-
-    public Task PatchGlobalConfigAsync(Dictionary<string, JsonElement> patch, CancellationToken ct) =>
-        SendAsync(HttpMethod.Patch, "v3/config/global/patch", Json(patch, MediaMtxJsonContext.Default.DictionaryStringJsonElement), ct);
 
     public async Task<List<PathConf>> ListPathConfigsAsync(CancellationToken ct) =>
         await ListAllAsync("v3/config/paths/list", MediaMtxJsonContext.Default.PathConfList, l => (l.Items, l.PageCount), ct);
@@ -116,9 +100,6 @@ public sealed class MediaMtxClient : IDisposable
     public Task PatchPathConfigAsync(string name, PathConf conf, CancellationToken ct) =>
         SendAsync(HttpMethod.Patch, $"v3/config/paths/patch/{Escape(name)}", Json(conf, MediaMtxJsonContext.Default.PathConf), ct);
 
-    public Task ReplacePathConfigAsync(string name, PathConf conf, CancellationToken ct) =>
-        SendAsync(HttpMethod.Post, $"v3/config/paths/replace/{Escape(name)}", Json(conf, MediaMtxJsonContext.Default.PathConf), ct);
-
     public Task DeletePathConfigAsync(string name, CancellationToken ct) =>
         SendAsync(HttpMethod.Delete, $"v3/config/paths/delete/{Escape(name)}", null, ct);
 
@@ -134,9 +115,6 @@ public sealed class MediaMtxClient : IDisposable
 
     public async Task<List<Recording>> ListRecordingsAsync(CancellationToken ct) =>
         await ListAllAsync("v3/recordings/list", MediaMtxJsonContext.Default.RecordingList, l => (l.Items, l.PageCount), ct);
-
-    public Task DeleteRecordingSegmentAsync(string path, string start, CancellationToken ct) =>
-        SendAsync(HttpMethod.Delete, $"v3/recordings/deletesegment?path={Uri.EscapeDataString(path)}&start={Uri.EscapeDataString(start)}", null, ct);
 
     // Lists are paginated ({itemCount, pageCount, items}); walk every page.
     private async Task<List<TItem>> ListAllAsync<TList, TItem>(string path, JsonTypeInfo<TList> info, Func<TList, (List<TItem> Items, int Pages)> read, CancellationToken ct)
@@ -172,111 +150,59 @@ public sealed class MediaMtxClient : IDisposable
     /// <summary>One request through the pipeline; the body of a 2xx answer, else a typed error.</summary>
     private async Task<byte[]> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
-        await LetProbeThroughAsync();
-        try
-        {
-            var body = await SendThroughPipelineAsync(method, path, content, ct);
-            await CountOutcomeAsync(null);
-            return body;
-        }
-        catch (MediaMtxException e) when (e.InnerException is not BrokenCircuitException)
-        {
-            await CountOutcomeAsync(e);
-            throw;
-        }
-    }
-
-    // After health_circuit_breaker_timeout the circuit lets one call through (half-open); if it
-    // fails, CountOutcomeAsync opens it again at once, since the failure count was never reset.
-    private async Task LetProbeThroughAsync()
-    {
-        if (_circuit.CircuitState != CircuitState.Isolated || DateTimeOffset.UtcNow < _openedUntil) return;
-        lock (_circuitGate)
-        {
-            if (DateTimeOffset.UtcNow < _openedUntil) return;
-            _openedUntil = DateTimeOffset.MaxValue;   // only one caller probes
-        }
-        await _circuitControl.CloseAsync();
-        _onCircuitChange?.Invoke(CircuitState.HalfOpen, "probing");
-    }
-
-    private async Task CountOutcomeAsync(MediaMtxException? failure)
-    {
-        bool open, closed;
-        lock (_circuitGate)
-        {
-            var wasFailing = _consecutiveFailures >= _config.Current.Mediamtx.HealthFailureThreshold;
-            if (failure is null || failure.Kind != MediaMtxErrorKind.Unavailable)
-            {
-                closed = wasFailing;
-                _consecutiveFailures = 0;
-                open = false;
-            }
-            else
-            {
-                _consecutiveFailures++;
-                open = _consecutiveFailures >= _config.Current.Mediamtx.HealthFailureThreshold;
-                closed = false;
-                if (open) _openedUntil = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(_config.Current.Mediamtx.HealthCircuitBreakerTimeout);
-            }
-        }
-        if (open && _circuit.CircuitState != CircuitState.Isolated)
-        {
-            await _circuitControl.IsolateAsync();
-            _onCircuitChange?.Invoke(CircuitState.Open, $"{_consecutiveFailures} failures in a row, last: {failure!.Message}");
-        }
-        else if (closed)
-        {
-            _onCircuitChange?.Invoke(CircuitState.Closed, "recovered");
-        }
-    }
-
-    private async Task<byte[]> SendThroughPipelineAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
-    {
         try
         {
             return await _pipeline.ExecuteAsync(async token =>
             {
-                using var request = new HttpRequestMessage(method, path) { Content = content };
-                HttpResponseMessage response;
                 try
                 {
-                    response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                    return await SendOnceAsync(method, path, content, token);
                 }
-                catch (HttpRequestException ex)
+                catch (OperationCanceledException ex) when (!ct.IsCancellationRequested)
                 {
-                    throw new MediaMtxException(MediaMtxErrorKind.Unavailable, $"MediaMTX API at {_http.BaseAddress} unreachable: {ex.Message}", null, ex);
-                }
-                using (response)
-                {
-                    byte[] body;
-                    try
-                    {
-                        body = await response.Content.ReadAsByteArrayAsync(token);
-                    }
-                    catch (Exception ex) when (ex is HttpRequestException or IOException)
-                    {
-                        throw new MediaMtxException(MediaMtxErrorKind.Unavailable, $"MediaMTX cut its answer to {method} /{path} short: {ex.Message}", (int)response.StatusCode, ex);
-                    }
-                    if (response.IsSuccessStatusCode) return body;
-                    throw Error(response.StatusCode, body, method, path);
+                    // The pipeline's timeout, not the caller: a failure of the server, and counted as one.
+                    throw new MediaMtxException(MediaMtxErrorKind.Unavailable,
+                        $"MediaMTX did not answer {method} /{path} within {_config.Current.Mediamtx.RequestTimeout} s", null, ex);
                 }
             }, ct);
         }
         catch (BrokenCircuitException ex)
         {
-            var wait = Math.Max(0, (_openedUntil - DateTimeOffset.UtcNow).TotalSeconds);
+            var wait = Math.Max(0, (ex.RetryAfter ?? TimeSpan.Zero).TotalSeconds);
             throw new MediaMtxException(MediaMtxErrorKind.Unavailable,
                 $"MediaMTX unavailable: circuit open after repeated failures, next try in {wait:F0} s", null, ex);
-        }
-        catch (TimeoutRejectedException ex)
-        {
-            throw new MediaMtxException(MediaMtxErrorKind.Unavailable,
-                $"MediaMTX did not answer {method} /{path} within {_config.Current.Mediamtx.RequestTimeout} s", null, ex);
         }
         finally
         {
             content?.Dispose();
+        }
+    }
+
+    private async Task<byte[]> SendOnceAsync(HttpMethod method, string path, HttpContent? content, CancellationToken token)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new MediaMtxException(MediaMtxErrorKind.Unavailable, $"MediaMTX API at {_http.BaseAddress} unreachable: {ex.Message}", null, ex);
+        }
+        using (response)
+        {
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(token);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw new MediaMtxException(MediaMtxErrorKind.Unavailable, $"MediaMTX cut its answer to {method} /{path} short: {ex.Message}", (int)response.StatusCode, ex);
+            }
+            if (response.IsSuccessStatusCode) return body;
+            throw Error(response.StatusCode, body, method, path);
         }
     }
 
@@ -306,24 +232,4 @@ public sealed class MediaMtxClient : IDisposable
     private static string Escape(string name) => Uri.EscapeDataString(name);
 
     public void Dispose() => _http.Dispose();
-}
-
-public static class StreamReadiness
-{
-    /// <summary>
-    /// Waits until MediaMTX reports the path ready (available) or the timeout passes. For an
-    /// on-demand path something must be reading it for the publisher to start: callers start
-    /// their reader first, or use this for paths that are already live.
-    /// </summary>
-    public static async Task<bool> WaitUntilReadyAsync(this MediaMtxClient client, string path, TimeSpan timeout, CancellationToken ct)
-    {
-        var deadline = DateTimeOffset.UtcNow + timeout;
-        while (true)
-        {
-            var status = await client.GetPathAsync(path, ct);
-            if (status?.IsReady == true) return true;
-            if (DateTimeOffset.UtcNow >= deadline) return false;
-            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Media;
+using Appliance.MediaMtx.Streams;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.MediaMtx;
@@ -10,7 +11,7 @@ namespace Appliance.MediaMtx;
 /// (cameraN / virtualN) whose runOnDemand publishes it, no path for a camera that is gone.
 /// Idempotent: "already exists" is compared and patched, never an error. MediaMTX keeps API-made
 /// config in memory only, so after it restarts the next reconcile re-creates every path; the
-/// health monitor runs one after each successful check.
+/// streams loop (<see cref="CameraStreams"/>) runs one in every health check.
 /// </summary>
 public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras, ConfigStore config, ILogger<PathReconciler> log)
 {
@@ -29,7 +30,7 @@ public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras
             Source = "publisher",
             // Carries this boot's publish credential: after a restart the command differs, so the
             // next reconcile patches every path (Matches compares RunOnDemand).
-            RunOnDemand = PublisherCommand.CommandLine(camera, c, client.Credentials.Publish),
+            RunOnDemand = PublisherCommand.CommandLine(camera, c, InternalRtspUrl.For(c, camera.StreamPath, client.Credentials.Publish)),
             RunOnDemandRestart = true,
             RunOnDemandStartTimeout = $"{Math.Ceiling(c.Mediamtx.StreamReadinessTimeout)}s",
             // A publisher waits for its readers at least as long as they wait for it. A reader turned

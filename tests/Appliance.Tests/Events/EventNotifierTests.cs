@@ -7,6 +7,7 @@ using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Health;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Rpc;
 using Appliance.Rpc.Notifications;
 using Appliance.Security;

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Security;
 using Appliance.Tests.Support;
 

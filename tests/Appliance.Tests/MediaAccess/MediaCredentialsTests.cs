@@ -2,6 +2,7 @@ using Appliance.Configuration;
 using Appliance.Media.Process;
 using Appliance.MediaAccess;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 
 namespace Appliance.Tests.MediaAccess;
 

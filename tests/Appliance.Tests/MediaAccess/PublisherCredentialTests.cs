@@ -1,5 +1,6 @@
 using Appliance.Media;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Tests.MediaMtx;
 
 namespace Appliance.Tests.MediaAccess;
@@ -22,7 +23,8 @@ public class PublisherCredentialTests
 
         // As MediaMTX still holds it after the service restarted: the previous boot's command.
         var stale = host.Reconciler.Desired(camera);
-        stale.RunOnDemand = PublisherCommand.CommandLine(camera, host.Config.Current, new MediaCredential(current.User, "previous-boot"));
+        stale.RunOnDemand = PublisherCommand.CommandLine(camera, host.Config.Current,
+            InternalRtspUrl.For(host.Config.Current, camera.StreamPath, new MediaCredential(current.User, "previous-boot")));
         await host.MediaMtx.PatchPathConfigAsync("virtual0", stale, CancellationToken.None);
         Assert.That(f.StandIn.GetPathConf("virtual0")!["runOnDemand"]!.GetValue<string>(), Does.Contain("previous-boot"));
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Appliance.Cameras.Virtual;
 using Appliance.Media;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Testing.MediaMtx;
 using Appliance.Testing.MediaMtx.Contract;
 
@@ -28,7 +29,7 @@ public class MediaMtxIntegrationTests
         var camera = f.Host.Host.Cameras.Find("virtual0")!;
         // MediaMTX splits the string itself (no shell): it must come back as exactly our argument list.
         var publisher = f.Host.Host.MediaMtx.Credentials.Publish;
-        Assert.That(CommandLine.Split(command), Is.EqualTo(PublisherCommand.Arguments(camera, f.Host.Host.Config.Current, publisher)));
+        Assert.That(CommandLine.Split(command), Is.EqualTo(PublisherCommand.Arguments(camera, f.Host.Host.Config.Current, InternalRtspUrl.For(f.Host.Host.Config.Current, camera.StreamPath, publisher))));
         Assert.That(command, Does.EndWith($"rtsp://{publisher.User}:{publisher.Password}@127.0.0.1:{f.StandIn.RtspPort}/virtual0"));
         Assert.That(conf["runOnDemandRestart"]!.GetValue<bool>(), Is.True);
         Assert.That(f.StandIn.GetPathConf("camera0")!["runOnDemand"]!.GetValue<string>(), Does.Contain("-f v4l2"));

@@ -1,5 +1,5 @@
 using Appliance.Configuration;
-using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Tests.Packaging;
 using YamlDotNet.RepresentationModel;
 

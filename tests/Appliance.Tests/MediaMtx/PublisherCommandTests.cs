@@ -4,6 +4,7 @@ using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
 using Appliance.Media;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Tests.Cameras;
 
 namespace Appliance.Tests.MediaMtx;
@@ -19,11 +20,14 @@ public class PublisherCommandTests
 
     private static readonly MediaCredential Publisher = new("pub", "s3cret");
 
+    private static string PublishUrl(ApplianceConfig config, Camera camera) => InternalRtspUrl.For(config, camera.StreamPath, Publisher);
+
     [Test]
     public void V4l2CameraIsEncodedWithTheConfiguredSettingsAndPublishedToItsPath()
     {
         var config = Config();
-        var args = PublisherCommand.Arguments(FakeCameras.Make("/dev/video2", "id"), config, Publisher);
+        var camera = FakeCameras.Make("/dev/video2", "id");
+        var args = PublisherCommand.Arguments(camera, config, PublishUrl(config, camera));
         Assert.That(string.Join(' ', args), Does.Contain("-f v4l2 -input_format mjpeg -video_size 1920x1080 -framerate 30 -i /dev/video2"));
         Assert.That(string.Join(' ', args), Does.Contain("-c:v libx264 -profile:v baseline -level:v 3.1 -preset ultrafast"));
         Assert.That(string.Join(' ', args), Does.Contain("-g 15 -keyint_min 15"), "half a second at 30 fps");
@@ -41,14 +45,15 @@ public class PublisherCommandTests
         var config = Config();
         config.Ffmpeg.Gop = gop;
         var camera = FakeCameras.Make("/dev/video2", "id") with { Fps = fps };
-        Assert.That(string.Join(' ', PublisherCommand.Arguments(camera, config, Publisher)), Does.Contain($"-g {frames} -keyint_min {frames} "));
+        Assert.That(string.Join(' ', PublisherCommand.Arguments(camera, config, PublishUrl(config, camera))), Does.Contain($"-g {frames} -keyint_min {frames} "));
     }
 
     [Test]
     public void H264CameraIsCopiedNotReEncoded()
     {
         var camera = FakeCameras.Make("/dev/video0", "id") with { InputFormat = "H264" };
-        var line = string.Join(' ', PublisherCommand.Arguments(camera, Config(), Publisher));
+        var config = Config();
+        var line = string.Join(' ', PublisherCommand.Arguments(camera, config, PublishUrl(config, camera)));
         Assert.That(line, Does.Contain("-input_format h264"));
         Assert.That(line, Does.Contain("-c:v copy"));
         Assert.That(line, Does.Not.Contain("libx264"));
@@ -79,7 +84,7 @@ public class PublisherCommandTests
         // Run the real publisher arguments with the RTSP output swapped for a null sink, for one second.
         var config = Config();
         var camera = VirtualCameras.FromConfig(config, ffmpegAvailable: true).Single();
-        var args = PublisherCommand.Arguments(camera, config, Publisher);
+        var args = PublisherCommand.Arguments(camera, config, PublishUrl(config, camera));
         var outputAt = args.IndexOf("-f", args.LastIndexOf("-an"));
         var runnable = args.Take(outputAt).Concat(["-t", "1", "-f", "null", "-"]).ToList();
         var psi = new ProcessStartInfo(runnable[0]) { RedirectStandardError = true };

@@ -4,10 +4,8 @@ using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Media.Process;
 using Appliance.Media.Recordings.Repair;
-using Appliance.MediaMtx;
 using Appliance.Resources;
 using Microsoft.Extensions.Logging;
-using Polly.CircuitBreaker;
 
 namespace Appliance.Media.Recordings;
 
@@ -24,7 +22,7 @@ public sealed class Recorder : Storage.IActiveFiles
 {
     private readonly ConcurrentDictionary<string, RecordingSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConfigStore config;
-    private readonly MediaMtxClient mediaMtx;
+    private readonly ILiveStreams streams;
     private readonly FfmpegRunner ffmpeg;
     private readonly EventHub events;
     private readonly ILogger<Recorder> log;
@@ -39,12 +37,12 @@ public sealed class Recorder : Storage.IActiveFiles
     private static readonly TimeSpan MaxResumeBackoff = TimeSpan.FromSeconds(30);
 
     /// <param name="resources">Admits each new recording by what the box has left (null: no check).</param>
-    public Recorder(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null,
+    public Recorder(ConfigStore config, ILiveStreams streams, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null,
         ResourceGuard? resources = null)
     {
         this.resources = resources;
         this.config = config;
-        this.mediaMtx = mediaMtx;
+        this.streams = streams;
         this.ffmpeg = ffmpeg;
         this.events = events;
         this.log = log;
@@ -94,7 +92,7 @@ public sealed class Recorder : Storage.IActiveFiles
                 catch (ResourceLimitException e) { throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording refused: {e.Message}"); }
             }
             if (BeforeStart is { } check) await check(ct);
-            if (mediaMtx.Circuit == CircuitState.Open)
+            if (streams.MediaServerDown)
                 throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
             Directory.CreateDirectory(session.Directory);
             session.RememberExisting();
@@ -163,7 +161,7 @@ public sealed class Recorder : Storage.IActiveFiles
         var camera = session.Camera;
         var remaining = session.Duration is { } d ? d - session.Elapsed : (TimeSpan?)null;
         if (session.Restarts == 0) remaining = session.Duration; // the first start counts from now, not from the request
-        var args = RecordingArguments.Build(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), session.Directory,
+        var args = RecordingArguments.Build(streams.ReadUrl(camera), session.Directory,
             camera.StreamPath, session.Options, remaining, c.Recording.SegmentDuration, camera.Resolution.Width, camera.Resolution.Height, camera.Fps);
         var job = new FfmpegJob
         {
@@ -216,7 +214,7 @@ public sealed class Recorder : Storage.IActiveFiles
     // (nothing to wait for: the failure stands).
     private async Task<bool> StreamIsReadyAsync(Camera camera, CancellationToken ct)
     {
-        try { return (await mediaMtx.GetPathAsync(camera.StreamPath, ct))?.IsReady ?? false; }
+        try { return await streams.LivenessAsync(camera, ct) != StreamLiveness.NotReady; }
         catch (Exception ex) when (ex is not OperationCanceledException) { return true; }
     }
 
@@ -360,12 +358,16 @@ public sealed class Recorder : Storage.IActiveFiles
     {
         if (code is > 128 and < 160) return RecordingEndReason.RecorderCrashed;
         if (!session.CameraPresent) return RecordingEndReason.CameraLost;
-        if (mediaMtx.Circuit == CircuitState.Open) return RecordingEndReason.MediaServerLost;
+        if (streams.MediaServerDown) return RecordingEndReason.MediaServerLost;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            var path = await mediaMtx.GetPathAsync(session.Camera.StreamPath, timeout.Token);
-            return path is { IsReady: true } ? RecordingEndReason.RecorderCrashed : RecordingEndReason.CameraLost;
+            return await streams.LivenessAsync(session.Camera, timeout.Token) switch
+            {
+                StreamLiveness.Ready => RecordingEndReason.RecorderCrashed,
+                StreamLiveness.NotReady => RecordingEndReason.CameraLost,
+                _ => RecordingEndReason.MediaServerLost,
+            };
         }
         catch (Exception)
         {
@@ -392,7 +394,7 @@ public sealed class Recorder : Storage.IActiveFiles
                 Finish(session, RecordingState.Stopped, RecordingEndReason.DurationReached, "the recording's time ran out while it waited to resume");
                 return false;
             }
-            if (session.CameraPresent && mediaMtx.Circuit != CircuitState.Open)
+            if (session.CameraPresent && !streams.MediaServerDown)
             {
                 try
                 {

@@ -1,7 +1,4 @@
 using Appliance.Cameras;
-using Appliance.Configuration;
-using Appliance.MediaMtx;
-using Polly.CircuitBreaker;
 
 namespace Appliance.Media.Snapshots;
 
@@ -15,13 +12,12 @@ public sealed record SnapshotInput(IReadOnlyList<string> Arguments, string Input
 /// device itself or the virtual camera's test pattern. take_snapshot, the GPIO button (through
 /// <see cref="SnapshotTaker"/>) and the in-memory <see cref="StillCapture"/> all ask here.
 /// </summary>
-public sealed class SnapshotSource(ConfigStore config, MediaMtxClient mediaMtx)
+public sealed class SnapshotSource(ILiveStreams streams)
 {
     public async Task<SnapshotInput> ChooseAsync(Camera camera, SnapshotSettings settings, CancellationToken ct)
     {
-        var c = config.Current;
         if (await IsLiveAsync(camera, ct))
-            return new SnapshotInput(SnapshotArguments.FromStream(InternalRtspUrl.For(c, camera.StreamPath, mediaMtx.Credentials.InternalRead), settings), "stream");
+            return new SnapshotInput(SnapshotArguments.FromStream(streams.ReadUrl(camera), settings), "stream");
         return new SnapshotInput(SnapshotArguments.FromDevice(camera, settings), camera.Source == CameraSource.Virtual ? "pattern" : "device");
     }
 
@@ -32,20 +28,16 @@ public sealed class SnapshotSource(ConfigStore config, MediaMtxClient mediaMtx)
     // Only a MediaMTX that is down (circuit open, or refusing) sends the read to the device.
     private async Task<bool> IsLiveAsync(Camera camera, CancellationToken ct)
     {
-        if (mediaMtx.Circuit == CircuitState.Open) return false;
+        if (streams.MediaServerDown) return false;
         using var quick = CancellationTokenSource.CreateLinkedTokenSource(ct);
         quick.CancelAfter(LivenessQueryTimeout);
         try
         {
-            return (await mediaMtx.GetPathAsync(camera.StreamPath, quick.Token))?.IsReady == true;
+            return await streams.LivenessAsync(camera, quick.Token) == StreamLiveness.Ready;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return true;
-        }
-        catch (MediaMtxException)
-        {
-            return false;
         }
     }
 

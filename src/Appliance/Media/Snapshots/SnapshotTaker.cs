@@ -3,7 +3,6 @@ using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Media.Process;
-using Appliance.MediaMtx;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Media.Snapshots;
@@ -30,9 +29,9 @@ public sealed record SnapshotTaken(SnapshotOutcome Outcome) : ApplianceEvent
 /// stdout into pooled memory and the file is written once, atomically, so a half-written snapshot never appears in list_snapshots.
 /// The API's take_snapshot and the GPIO button both come here.
 /// </summary>
-public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, FfmpegRunner ffmpeg, EventHub events, ILogger<SnapshotTaker> log)
+public sealed class SnapshotTaker(ConfigStore config, ILiveStreams streams, FfmpegRunner ffmpeg, EventHub events, ILogger<SnapshotTaker> log)
 {
-    private readonly SnapshotSource _source = new(config, mediaMtx);
+    private readonly SnapshotSource _source = new(streams);
 
     public async Task<SnapshotOutcome> TakeAsync(Camera camera, SnapshotRequest request, CancellationToken ct)
     {

@@ -1,6 +1,7 @@
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Security;
 
 namespace Appliance.Rpc.Methods;

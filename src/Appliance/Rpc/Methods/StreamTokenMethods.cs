@@ -1,7 +1,7 @@
 using System.Globalization;
 using Appliance.Configuration;
 using Appliance.MediaAccess;
-using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Security;
 
 namespace Appliance.Rpc.Methods;

@@ -8,6 +8,7 @@ using Appliance.Media;
 using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
+using Appliance.MediaMtx.Streams;
 using Appliance.Rpc.Methods;
 using Appliance.Security;
 using Appliance.Storage;

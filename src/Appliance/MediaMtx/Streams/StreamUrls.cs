@@ -1,6 +1,6 @@
 using Appliance.Configuration;
 
-namespace Appliance.MediaMtx;
+namespace Appliance.MediaMtx.Streams;
 
 /// <summary>
 /// The URLs a client uses to watch a camera's MediaMTX path. The v1 three keep their contract

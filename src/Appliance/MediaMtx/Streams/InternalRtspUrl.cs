@@ -1,7 +1,7 @@
 using System.Globalization;
 using Appliance.Configuration;
 
-namespace Appliance.MediaMtx;
+namespace Appliance.MediaMtx.Streams;
 
 /// <summary>
 /// The one place that builds the RTSP URL the service's own processes use on this device
