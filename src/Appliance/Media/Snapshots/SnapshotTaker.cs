@@ -42,7 +42,7 @@ public sealed class SnapshotTaker(ConfigStore config, MediaMtxClient mediaMtx, F
         var dir = c.Snapshots.Path;
         Directory.CreateDirectory(dir);
         var now = DateTimeOffset.UtcNow;
-        var name = request.FileName is { } given ? WithExtension(given, format) : MediaFileNames.Snapshot(camera.StreamPath, now, format);
+        var name = request.FileName is { } given ? WithExtension(given, format) : MediaFileNames.Snapshot(camera.Id, now, format);
         name = MediaFileNames.Unique(dir, name);
         var path = Path.Combine(dir, name);
 
