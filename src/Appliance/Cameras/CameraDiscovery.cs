@@ -116,7 +116,7 @@ public sealed class CameraDiscovery : IDisposable
             var present = new HashSet<string>(StringComparer.Ordinal);
             for (var n = config.DeviceRange[0]; n <= config.DeviceRange[1]; n++)
             {
-                var device = Path.Combine(_devDirectory, $"video{n}");
+                var device = CameraId.Node(_devDirectory, n).Device;
                 var stamp = NodeStamp(device);
                 if (stamp is null) continue;
                 present.Add(device);

@@ -50,6 +50,13 @@ public readonly record struct CameraId
         return new CameraId(CameraSource.Virtual, index, VirtualPrefix + index.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The node discovery looks for as camera <paramref name="number"/>: videoN in <paramref name="devDirectory"/>.</summary>
+    public static CameraId Node(string devDirectory, int number)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(number);
+        return new CameraId(CameraSource.V4l2, number, Path.Combine(devDirectory, NodeName + number.ToString(CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>A V4L2 node discovery found: its file name is videoN, its directory whatever discovery
     /// scans (/dev on a device, a temporary directory in tests).</summary>
     public static CameraId ForNode(string nodePath)

@@ -14,6 +14,13 @@ public class CameraIdTests
         Assert.That((id.Source, id.Number, id.Device, id.StreamPath, id.FilePrefix), Is.EqualTo((CameraSource.V4l2, number, node, path, path + "_")));
     }
 
+    [Test]
+    public void DiscoveryLooksForVideoNInItsDirectory()
+    {
+        Assert.That(CameraId.Node("/dev", 4), Is.EqualTo(CameraId.ForNode("/dev/video4")));
+        Assert.That(CameraId.Node("/tmp/t/dev", 0).Device, Is.EqualTo("/tmp/t/dev/video0"));
+    }
+
     [TestCase("/dev/video")]
     [TestCase("/dev/videoX")]
     [TestCase("/dev/video-1")]
