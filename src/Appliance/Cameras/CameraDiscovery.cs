@@ -82,7 +82,7 @@ public sealed class CameraDiscovery : IDisposable
                 if (camera.Status == CameraStatus.Error)
                     _log.LogWarning("Virtual camera {Device} is unusable: {Error}", camera.Device, camera.Error);
                 else if (known is null || !known.IsConnected)
-                    _log.LogInformation("Camera connected: {Device} \"{Name}\" {Resolution}@{Fps} (test pattern {Pattern})", camera.Device, camera.Name, camera.Resolution, camera.Fps, camera.VirtualPattern);
+                    _log.LogInformation("Camera connected: {Device} \"{Name}\" {Resolution}@{Fps} (test pattern {Pattern})", camera.Device, camera.Name, camera.Resolution, camera.Fps, camera.TestPattern);
                 _registry.Set(camera);
             }
             foreach (var gone in _registry.All.Where(c => c.Source == CameraSource.Virtual && c.Status != CameraStatus.Disconnected && wanted.All(w => w.Device != c.Device)))
@@ -116,7 +116,7 @@ public sealed class CameraDiscovery : IDisposable
             var present = new HashSet<string>(StringComparer.Ordinal);
             for (var n = config.DeviceRange[0]; n <= config.DeviceRange[1]; n++)
             {
-                var device = Path.Combine(_devDirectory, $"video{n}");
+                var device = CameraId.Node(_devDirectory, n).Device;
                 var stamp = NodeStamp(device);
                 if (stamp is null) continue;
                 present.Add(device);

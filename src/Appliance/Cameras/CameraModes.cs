@@ -1,4 +1,3 @@
-using Appliance.Cameras.V4L2;
 using Appliance.Configuration;
 
 namespace Appliance.Cameras;
@@ -11,7 +10,7 @@ public static class CameraModes
     // (cheap to decode at high resolutions), then raw.
     private static readonly string[] Preference = ["H264", "MJPG", "YUYV", "NV12", "YU12", "UYVY", "RGB3", "BGR3"];
 
-    public static (string? Format, FrameSize Size, int Fps) Choose(IReadOnlyList<V4l2Mode> modes, CameraSection config)
+    public static (string? Format, FrameSize Size, int Fps) Choose(IReadOnlyList<VideoMode> modes, CameraSection config)
     {
         if (modes.Count == 0) return (null, new FrameSize(0, 0), 0);
         var candidates = modes.AsEnumerable();
@@ -34,7 +33,7 @@ public static class CameraModes
         return (best.FourCc, best.Size, fps);
     }
 
-    private static int Rank(string fourcc)
+    private static int Rank(string? fourcc)
     {
         var i = Array.IndexOf(Preference, fourcc);
         return i < 0 ? Preference.Length : i;

@@ -31,7 +31,7 @@ public sealed class CameraRegistry(EventHub events)
     {
         get
         {
-            lock (_gate) return [.. _cameras.Values.OrderBy(c => c.Source).ThenBy(c => DeviceNumber(c.Device)).ThenBy(c => c.Device, StringComparer.Ordinal)];
+            lock (_gate) return [.. _cameras.Values.OrderBy(c => c.Source).ThenBy(c => c.Id.Number).ThenBy(c => c.Device, StringComparer.Ordinal)];
         }
     }
 
@@ -82,17 +82,11 @@ public sealed class CameraRegistry(EventHub events)
         a.Status == b.Status && a.Name == b.Name && a.Resolution == b.Resolution && a.Fps == b.Fps && a.Error == b.Error
         && a.Identity == b.Identity && a.InputFormat == b.InputFormat && a.Modes.SequenceEqual(b.Modes, ModeComparer.Instance);
 
-    private static int DeviceNumber(string device)
-    {
-        var digits = new string(device.Reverse().TakeWhile(char.IsDigit).Reverse().ToArray());
-        return int.TryParse(digits, out var n) ? n : int.MaxValue;
-    }
-
-    private sealed class ModeComparer : IEqualityComparer<V4L2.V4l2Mode>
+    private sealed class ModeComparer : IEqualityComparer<VideoMode>
     {
         public static readonly ModeComparer Instance = new();
-        public bool Equals(V4L2.V4l2Mode? x, V4L2.V4l2Mode? y) =>
+        public bool Equals(VideoMode? x, VideoMode? y) =>
             x is not null && y is not null && x.FourCc == y.FourCc && x.Size == y.Size && x.FrameRates.SequenceEqual(y.FrameRates);
-        public int GetHashCode(V4L2.V4l2Mode obj) => HashCode.Combine(obj.FourCc, obj.Size);
+        public int GetHashCode(VideoMode obj) => HashCode.Combine(obj.FourCc, obj.Size);
     }
 }

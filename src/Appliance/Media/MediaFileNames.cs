@@ -1,4 +1,5 @@
 using System.Globalization;
+using Appliance.Cameras;
 
 namespace Appliance.Media;
 
@@ -7,7 +8,13 @@ public static class MediaFileNames
 {
     public static string Stamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd_HH-mm-ss", CultureInfo.InvariantCulture);
 
-    public static string Snapshot(string streamPath, DateTimeOffset t, string extension) => $"{streamPath}_snapshot_{Stamp(t)}.{extension}";
+    public static string Snapshot(CameraId camera, DateTimeOffset t, string extension) => $"{camera.FilePrefix}snapshot_{Stamp(t)}.{extension}";
+
+    /// <summary>camera0_2026-11-25_10-00-00.mp4 (or a later segment's name): the camera's prefix, then a
+    /// timestamp; not camera0_snapshot_..., and not camera01_... of another camera.</summary>
+    public static bool IsRecordingSegment(CameraId camera, string fileName) =>
+        fileName.StartsWith(camera.FilePrefix, StringComparison.Ordinal)
+        && fileName.Length > camera.FilePrefix.Length && char.IsAsciiDigit(fileName[camera.FilePrefix.Length]);
 
     /// <summary>A name not yet taken in the directory: the name itself, else name_1, name_2, ...</summary>
     public static string Unique(string directory, string fileName)

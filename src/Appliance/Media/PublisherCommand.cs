@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Appliance.Cameras;
-using Appliance.Cameras.Virtual;
 using Appliance.Configuration;
+using Appliance.Media.Inputs;
 
 namespace Appliance.Media;
 
@@ -13,31 +13,14 @@ namespace Appliance.Media;
 /// </summary>
 public static class PublisherCommand
 {
-    /// <summary>V4L2 fourcc -> FFmpeg's v4l2 input_format name.</summary>
-    private static readonly Dictionary<string, string> InputFormats = new(StringComparer.Ordinal)
-    {
-        ["MJPG"] = "mjpeg", ["JPEG"] = "mjpeg", ["H264"] = "h264", ["YUYV"] = "yuyv422", ["UYVY"] = "uyvy422",
-        ["NV12"] = "nv12", ["YU12"] = "yuv420p", ["RGB3"] = "rgb24", ["BGR3"] = "bgr24", ["GREY"] = "gray",
-    };
-
     /// <param name="publishUrl">Where to publish: the camera's RTSP URL on the media server, with this
     /// boot's publish credential (the media server asks the auth hook about every publisher).</param>
     public static List<string> Arguments(Camera camera, ApplianceConfig config, string publishUrl)
     {
         var f = config.Ffmpeg;
         var args = new List<string> { f.Path, "-hide_banner", "-loglevel", "error", "-nostdin" };
-        if (camera.Source == CameraSource.Virtual)
-        {
-            args.AddRange(VirtualCameras.InputArguments(camera));
-        }
-        else
-        {
-            args.AddRange(["-f", "v4l2"]);
-            if (camera.InputFormat is { } fourcc && InputFormats.TryGetValue(fourcc, out var name)) args.AddRange(["-input_format", name]);
-            if (camera.Resolution.Width > 0) args.AddRange(["-video_size", camera.Resolution.ToString()]);
-            if (camera.Fps > 0) args.AddRange(["-framerate", camera.Fps.ToString(CultureInfo.InvariantCulture)]);
-            args.AddRange(["-i", camera.Device]);
-        }
+        // Real time: a test pattern drawn faster than live would run ahead of its readers' clocks.
+        args.AddRange(CameraInput.Arguments(camera, realTime: true));
 
         if (camera.DeliversH264)
         {

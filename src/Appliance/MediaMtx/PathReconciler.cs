@@ -18,9 +18,7 @@ public sealed class PathReconciler(MediaMtxClient client, CameraRegistry cameras
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>The names this service manages (it may delete these when their camera is gone).</summary>
-    public static bool IsManaged(string name) =>
-        (name.StartsWith("camera", StringComparison.Ordinal) && name.Length > 6 && name[6..].All(char.IsAsciiDigit))
-        || (name.StartsWith("virtual", StringComparison.Ordinal) && name.Length > 7 && name[7..].All(char.IsAsciiDigit));
+    public static bool IsManaged(string name) => CameraId.TryParseStreamPath(name, out _);
 
     public PathConf Desired(Camera camera)
     {

@@ -114,6 +114,12 @@ public class CameraApiTests
             Is.EqualTo(("virtual0", "Demo", "640x360", 15)));
         Assert.That(cam.GetProperty("status").GetString(), Is.EqualTo("CONNECTED"), "FFmpeg is installed here, so the test pattern can run");
         Assert.That(cam.GetProperty("streams").GetProperty("rtsp").GetString(), Does.EndWith(":8554/virtual0"));
+
+        // The wire as it has always been: FFmpeg's "lavfi" is the one format a test pattern lists.
+        using var caps = await client.CallAsync("get_camera_capabilities", """{"device":"virtual0"}""");
+        Assert.That(Result(caps).GetRawText(), Is.EqualTo("""{"device":"virtual0","formats":["lavfi"],"resolutions":["640x360"],"fps_options":[15],"validation_status":"confirmed"}"""));
+        using var status = await client.CallAsync("get_camera_status", """{"device":"virtual0"}""");
+        Assert.That(Result(status).GetProperty("capabilities").GetRawText(), Is.EqualTo("""{"formats":["lavfi"],"resolutions":["640x360"]}"""));
     }
 
     [Test]

@@ -1,5 +1,4 @@
 using Appliance.Cameras;
-using Appliance.Cameras.V4L2;
 using Appliance.Configuration;
 
 namespace Appliance.Tests.Cameras;
@@ -9,7 +8,7 @@ public class CameraModesTests
     [Test]
     public void BestModeIsTheLargestSmoothSizePreferringCompressedFormats()
     {
-        var modes = new List<V4l2Mode>
+        var modes = new List<VideoMode>
         {
             new("YUYV", new FrameSize(3840, 2160), [5]),
             new("YUYV", new FrameSize(1920, 1080), [5]),
@@ -22,7 +21,7 @@ public class CameraModesTests
     [Test]
     public void H264IsPreferredSoTheStreamCanBeCopied()
     {
-        var modes = new List<V4l2Mode> { new("MJPG", new FrameSize(1280, 720), [30]), new("H264", new FrameSize(1280, 720), [30]) };
+        var modes = new List<VideoMode> { new("MJPG", new FrameSize(1280, 720), [30]), new("H264", new FrameSize(1280, 720), [30]) };
         Assert.That(CameraModes.Choose(modes, new CameraSection()).Format, Is.EqualTo("H264"));
     }
 
@@ -36,12 +35,5 @@ public class CameraModesTests
         Assert.That(CameraModes.Choose(FakeCameras.Modes, config), Is.EqualTo(("MJPG", new FrameSize(1280, 720), 60)));
         config.DefaultResolution = "800x600";   // not offered: fall back to the best
         Assert.That(CameraModes.Choose(FakeCameras.Modes, config).Size, Is.EqualTo(new FrameSize(1920, 1080)));
-    }
-
-    [Test]
-    public void StreamPathFollowsTheDeviceNumber()
-    {
-        Assert.That(Camera.StreamPathFor("/dev/video12"), Is.EqualTo("camera12"));
-        Assert.That(Camera.StreamPathFor("virtual0"), Is.EqualTo("virtual0"));
     }
 }

@@ -1,5 +1,4 @@
 using Appliance.Cameras;
-using Appliance.Cameras.V4L2;
 using Appliance.Configuration;
 using NSubstitute;
 
@@ -12,7 +11,7 @@ namespace Appliance.Tests.Cameras;
 /// </summary>
 public static class FakeCameras
 {
-    public static readonly IReadOnlyList<V4l2Mode> Modes =
+    public static readonly IReadOnlyList<VideoMode> Modes =
     [
         new("MJPG", new FrameSize(1920, 1080), [30, 15]),
         new("MJPG", new FrameSize(1280, 720), [60, 30]),
@@ -20,8 +19,8 @@ public static class FakeCameras
     ];
 
     public static Camera Make(string device, string identity, CameraStatus status = CameraStatus.Connected, string name = "USB Camera") =>
-        new(device, Camera.StreamPathFor(device), name, status, CameraSource.V4l2, identity, new FrameSize(1920, 1080), 30, "MJPG",
-            [new V4l2Format("MJPG", "Motion-JPEG", true, false), new V4l2Format("YUYV", "YUYV 4:2:2", false, false)], Modes,
+        new(CameraId.ForNode(device), name, status, identity, new FrameSize(1920, 1080), 30, "MJPG",
+            [new VideoFormat("MJPG", "Motion-JPEG", true), new VideoFormat("YUYV", "YUYV 4:2:2", false)], Modes,
             status == CameraStatus.Error ? "error" : "confirmed", status == CameraStatus.Error ? "permission denied" : null, DateTimeOffset.UtcNow,
             "uvcvideo", "usb-0000:01:00.0-1." + identity);
 

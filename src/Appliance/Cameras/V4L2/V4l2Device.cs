@@ -14,15 +14,8 @@ public sealed record V4l2Identity(string Driver, string Card, string BusInfo, ui
     public bool IsVideoCapture => (NodeCaps & (V4l2.CapVideoCapture | V4l2.CapVideoCaptureMplane)) != 0;
 }
 
+/// <summary>One entry of VIDIOC_ENUM_FMT. Emulated: libv4l converts it from another format in user space.</summary>
 public sealed record V4l2Format(string FourCc, string Description, bool Compressed, bool Emulated);
-
-public readonly record struct FrameSize(int Width, int Height)
-{
-    public override string ToString() => $"{Width}x{Height}";
-}
-
-/// <summary>A capture mode: format, size and the frame rates offered at that size.</summary>
-public sealed record V4l2Mode(string FourCc, FrameSize Size, IReadOnlyList<double> FrameRates);
 
 /// <summary>A V4L2 error with the errno, so callers can tell "busy" from "no permission" from "gone".</summary>
 public sealed class V4l2Exception(string path, string operation, int errno)

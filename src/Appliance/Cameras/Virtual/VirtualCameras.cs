@@ -1,12 +1,12 @@
-using Appliance.Cameras.V4L2;
 using Appliance.Configuration;
 
 namespace Appliance.Cameras.Virtual;
 
 /// <summary>
 /// Test-pattern cameras from <c>[[camera.virtual]]</c>, so the whole service can run and be
-/// demonstrated on a machine without a camera. They are backed by FFmpeg's lavfi sources
-/// (<see cref="InputArguments"/>), so they are only CONNECTED where FFmpeg can be run.
+/// demonstrated on a machine without a camera. FFmpeg draws their picture (its lavfi sources, see
+/// Media/Inputs), so they are only CONNECTED where FFmpeg can be run. A virtual camera has one mode,
+/// its configured size and rate, and no capture format to choose.
 /// </summary>
 public static class VirtualCameras
 {
@@ -21,22 +21,14 @@ public static class VirtualCameras
             var v = config.Camera.Virtual[i];
             ResolutionText.TryParse(v.Resolution, out var w, out var h);
             var size = new FrameSize(w, h);
-            var device = $"virtual{i}";
-            yield return new Camera(device, device, v.Name,
-                ffmpegAvailable ? CameraStatus.Connected : CameraStatus.Error, CameraSource.Virtual, $"virtual:{i}:{v.Pattern}",
-                size, v.Fps, "lavfi", [new V4l2Format("lavfi", $"FFmpeg {v.Pattern} test pattern", false, false)],
-                [new V4l2Mode("lavfi", size, [v.Fps])], ffmpegAvailable ? "confirmed" : "error",
+            yield return new Camera(CameraId.Virtual(i), v.Name,
+                ffmpegAvailable ? CameraStatus.Connected : CameraStatus.Error, $"virtual:{i}:{v.Pattern}",
+                size, v.Fps, InputFormat: null, Formats: [], Modes: [new VideoMode(null, size, [v.Fps])],
+                ffmpegAvailable ? "confirmed" : "error",
                 ffmpegAvailable ? null : $"FFmpeg ({config.Ffmpeg.Path}) not found: virtual cameras need it", now,
-                VirtualPattern: v.Pattern);
+                TestPattern: v.Pattern);
         }
     }
-
-    /// <summary>FFmpeg input arguments that produce this camera's picture, live-paced.</summary>
-    public static IReadOnlyList<string> InputArguments(Camera camera) =>
-    [
-        "-re", "-f", "lavfi", "-i",
-        $"{camera.VirtualPattern ?? "testsrc2"}=size={camera.Resolution.Width}x{camera.Resolution.Height}:rate={camera.Fps}",
-    ];
 
     /// <summary>Whether an executable can be run: an absolute path, or a name found on PATH.</summary>
     public static bool ExecutableExists(string name)

@@ -95,12 +95,11 @@ public sealed class RecordingSession
     /// <summary>Picks up segment files FFmpeg has created since the last look.</summary>
     internal void RefreshFiles()
     {
-        var prefix = Camera.StreamPath + "_";
         var since = StartTime.UtcDateTime.AddSeconds(-1);
-        var found = new DirectoryInfo(Directory).EnumerateFiles(prefix + "*." + Format)
+        var found = new DirectoryInfo(Directory).EnumerateFiles(Camera.Id.FilePrefix + "*." + Format)
             .Where(f => f.CreationTimeUtc >= since || f.LastWriteTimeUtc >= since)
             .Select(f => f.Name)
-            .Where(n => IsOurSegment(n, prefix))
+            .Where(n => MediaFileNames.IsRecordingSegment(Camera.Id, n))
             .Order(StringComparer.Ordinal);
         List<string>? added = null;
         lock (_gate)
@@ -132,11 +131,6 @@ public sealed class RecordingSession
 
     internal void RememberExisting()
     {
-        var prefix = Camera.StreamPath + "_";
-        foreach (var f in new DirectoryInfo(Directory).EnumerateFiles(prefix + "*")) _preexisting.Add(f.Name);
+        foreach (var f in new DirectoryInfo(Directory).EnumerateFiles(Camera.Id.FilePrefix + "*")) _preexisting.Add(f.Name);
     }
-
-    // camera0_2026-11-25_10-00-00.mp4: the stream path, then a timestamp (not camera0_snapshot_...).
-    private static bool IsOurSegment(string name, string prefix) =>
-        name.Length > prefix.Length && char.IsAsciiDigit(name[prefix.Length]);
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Appliance.Cameras;
-using Appliance.Cameras.Virtual;
-using Appliance.Configuration;
+using Appliance.Media.Inputs;
 
 namespace Appliance.Media.Snapshots;
 
@@ -26,37 +25,14 @@ public static class SnapshotArguments
     /// half a second of frames is dropped first.</summary>
     public static List<string> FromDevice(Camera camera, SnapshotSettings s)
     {
-        var args = new List<string> { "-hide_banner", "-loglevel", "error", "-nostdin" };
-        int skip;
-        if (camera.Source == CameraSource.Virtual)
-        {
-            // A test pattern has no exposure to settle: the first frame is good. No -re: as fast as possible.
-            args.AddRange(VirtualCameras.InputArguments(camera).Where(a => a != "-re"));
-            skip = 0;
-        }
-        else
-        {
-            args.AddRange(["-f", "v4l2"]);
-            if (camera.InputFormat is { } fourcc && V4l2InputFormat(fourcc) is { } name) args.AddRange(["-input_format", name]);
-            if (camera.Resolution.Width > 0) args.AddRange(["-video_size", camera.Resolution.ToString()]);
-            if (camera.Fps > 0) args.AddRange(["-framerate", camera.Fps.ToString(CultureInfo.InvariantCulture)]);
-            args.AddRange(["-i", camera.Device]);
-            skip = Math.Max(1, camera.Fps / 2);
-        }
-        args.AddRange(Output(s, skip));
-        return args;
+        // A test pattern has no exposure to settle: the first frame is good, and it is drawn as fast as possible.
+        var skip = camera.Source == CameraSource.Virtual ? 0 : Math.Max(1, camera.Fps / 2);
+        return
+        [
+            "-hide_banner", "-loglevel", "error", "-nostdin",
+            .. CameraInput.Arguments(camera, realTime: false), .. Output(s, skip),
+        ];
     }
-
-    private static string? V4l2InputFormat(string fourcc) => fourcc switch
-    {
-        "MJPG" or "JPEG" => "mjpeg",
-        "H264" => "h264",
-        "YUYV" => "yuyv422",
-        "UYVY" => "uyvy422",
-        "NV12" => "nv12",
-        "YU12" => "yuv420p",
-        _ => null,
-    };
 
     private static List<string> Output(SnapshotSettings s, int skipFrames)
     {

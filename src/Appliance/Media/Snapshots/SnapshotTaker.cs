@@ -41,7 +41,7 @@ public sealed class SnapshotTaker(ConfigStore config, ILiveStreams streams, Ffmp
         var dir = c.Snapshots.Path;
         Directory.CreateDirectory(dir);
         var now = DateTimeOffset.UtcNow;
-        var name = request.FileName is { } given ? WithExtension(given, format) : MediaFileNames.Snapshot(camera.StreamPath, now, format);
+        var name = request.FileName is { } given ? WithExtension(given, format) : MediaFileNames.Snapshot(camera.Id, now, format);
         name = MediaFileNames.Unique(dir, name);
         var path = Path.Combine(dir, name);
 

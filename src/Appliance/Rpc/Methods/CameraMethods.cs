@@ -85,7 +85,11 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
         return new CameraObject(c.Device, Camera.StatusName(c.Status), c.Name, c.Resolution.Width > 0 ? c.Resolution.ToString() : "", c.Fps, streams, c.Device);
     }
 
-    private static List<string> FormatNames(Camera c) => [.. c.Formats.Select(f => f.FourCc == "MJPG" ? "MJPEG" : f.FourCc).Distinct()];
+    // Wire compatibility: a virtual camera has no capture format, but the API has always listed
+    // FFmpeg's "lavfi" (its input) as its one format, and clients show it.
+    private static List<string> FormatNames(Camera c) => c.Source == CameraSource.Virtual
+        ? ["lavfi"]
+        : [.. c.Formats.Select(f => f.FourCc == "MJPG" ? "MJPEG" : f.FourCc).Distinct()];
 
     private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
         ValueTask.FromResult(RpcResult.From(value, info));

@@ -115,9 +115,7 @@ public sealed class EventMethods(ConnectionRegistry connections, Cameras.CameraR
     private string DeviceId(string given)
     {
         if (cameras.Find(given) is { } known) return known.Device;
-        if (given.StartsWith("camera", StringComparison.Ordinal) && uint.TryParse(given.AsSpan(6), out var n)) return $"/dev/video{n}";
-        if (given.StartsWith("/dev/video", StringComparison.Ordinal) && uint.TryParse(given.AsSpan(10), out _)) return given;
-        if (given.StartsWith("virtual", StringComparison.Ordinal) && uint.TryParse(given.AsSpan(7), out _)) return given;
+        if (Cameras.CameraId.TryParse(given, out var id)) return id.Device;
         throw RpcException.InvalidParams("filters.device", $"'filters.device' must name a camera as /dev/videoN, cameraN or virtualN (got '{Shorten(given)}')");
     }
 
