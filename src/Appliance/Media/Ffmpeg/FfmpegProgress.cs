@@ -19,11 +19,6 @@ public sealed class FfmpegProgress : IOutputSink
     private long _totalSize = -1;
     private long _blocks;
 
-    // Blocks end in "progress=...\n": an unterminated tail at EOF is no block, so nothing is left to do.
-    public void Complete()
-    {
-    }
-
     /// <summary>Media time written, once FFmpeg has reported one.</summary>
     public TimeSpan? OutTime => Interlocked.Read(ref _outTimeUs) is >= 0 and var us ? TimeSpan.FromMicroseconds(us) : null;
 
@@ -32,6 +27,11 @@ public sealed class FfmpegProgress : IOutputSink
 
     /// <summary>Completed progress blocks so far.</summary>
     public long Blocks => Interlocked.Read(ref _blocks);
+
+    // Blocks end in "progress=...\n": an unterminated tail at EOF is no block, so nothing is left to do.
+    public void Complete()
+    {
+    }
 
     public void Append(ReadOnlySpan<byte> chunk)
     {
