@@ -4,13 +4,14 @@ using Appliance.Configuration;
 using Appliance.Events;
 using Appliance.Health;
 using Appliance.MediaAccess;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 using Appliance.Media.Encoders;
 using Appliance.Media.Recordings;
 using Appliance.Media.Recordings.Repair;
 using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
 using Appliance.MediaMtx.Streams;
+using Appliance.Processes;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Rpc.Notifications;
@@ -171,12 +172,14 @@ public sealed class ApplianceHost : IAsyncDisposable
         var reconciler = new PathReconciler(mediaMtx, cameras, config, loggers.CreateLogger<PathReconciler>());
         var streams = new CameraStreams(mediaMtx, reconciler, monitor, cameras, config, events, loggers.CreateLogger<CameraStreams>());
 
-        // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap, children tracked so a crash leaves no orphan.
+        // Child processes (FFmpeg, ffprobe, rauc, reboot): one runner, every child tracked so a crash leaves no orphan.
         var children = new ChildProcessRegistry(config.Current.Storage.StateDir, loggers.CreateLogger<ChildProcessRegistry>());
         children.ReapLeftovers(TimeSpan.FromSeconds(config.Current.Ffmpeg.ProcessKillTimeout));
+        var processes = new ProcessRunner(children, loggers.CreateLogger<ProcessRunner>());
+        // Media: short FFmpeg jobs (snapshots, stills) under one concurrency cap.
         // ffmpeg.max_concurrent = 0 (the default): one short job per camera, at least 4. A snapshot FFmpeg
         // mostly waits for the next keyframe (little CPU), so the count follows the cameras, not the cores.
-        var ffmpeg = new FfmpegRunner(config, children, loggers.CreateLogger<FfmpegRunner>(),
+        var ffmpeg = new FfmpegRunner(config, processes, loggers.CreateLogger<FfmpegRunner>(),
             automaticLimit: () => Math.Max(FfmpegRunner.MinimumAutomaticLimit, cameras.All.Count));
         var snapshots = new SnapshotTaker(config, streams, ffmpeg, events, loggers.CreateLogger<SnapshotTaker>());
         // Why each recording file ended (get_recording_info's reason), kept across restarts in the state directory.
@@ -231,7 +234,7 @@ public sealed class ApplianceHost : IAsyncDisposable
         app.Lifetime.ApplicationStopped.Register(gpio.Dispose);
         // Files and storage: catalog, downloads, storage info, retention (Storage/). Files being
         // recorded are never deleted; a recording filling the disk makes room, or stops cleanly.
-        var catalog = new FileCatalog(config, recorder, new MediaProbe(() => config.Current.Ffmpeg.FfprobePath, loggers.CreateLogger<MediaProbe>()));
+        var catalog = new FileCatalog(config, recorder, new MediaProbe(() => config.Current.Ffmpeg.FfprobePath, processes, loggers.CreateLogger<MediaProbe>()));
         var retention = new RetentionSweeper(config, catalog, new RetentionPolicyStore(config, loggers.CreateLogger<RetentionPolicyStore>()), loggers.CreateLogger<RetentionSweeper>());
         var storageGuard = new StorageGuard(config, catalog);
         var storage = new StorageMonitor(storageGuard, health, loggers.CreateLogger<StorageMonitor>());
@@ -269,9 +272,9 @@ public sealed class ApplianceHost : IAsyncDisposable
         // OTA (Update/): the rauc CLI; the mark-good gate (a freshly installed slot is marked good only after
         // update.healthy_after s of continuous health, else the bootloader falls back); install_update's
         // background installer. Both drive the status LED's update patterns through the hub.
-        var rauc = new RaucClient(() => config.Current.Update.RaucPath, loggers.CreateLogger<RaucClient>());
+        var rauc = new RaucClient(() => config.Current.Update.RaucPath, processes, loggers.CreateLogger<RaucClient>());
         var updateIndicator = new UpdateIndicatorState(events);
-        var reboot = new DeviceReboot(config, loggers.CreateLogger<DeviceReboot>());
+        var reboot = new DeviceReboot(config, processes, loggers.CreateLogger<DeviceReboot>());
         var markGood = new MarkGoodGate(config, rauc, health, events, updateIndicator,
             new ConfirmedSlots(config.Current.Storage.StateDir, loggers.CreateLogger<ConfirmedSlots>()),
             loggers.CreateLogger<MarkGoodGate>(), reboot: reboot);

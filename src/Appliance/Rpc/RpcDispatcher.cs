@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Appliance.Buffers;
 using Appliance.Security;
 using Microsoft.Extensions.Logging;
 
@@ -26,7 +27,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
     /// <returns>The reply frame, or null when nothing is owed (only notifications).</returns>
     public async ValueTask<OutboundFrame?> HandleAsync(RpcConnection connection, ReadOnlyMemory<byte> message, CancellationToken cancellation)
     {
-        var buffer = new PooledBufferWriter();
+        var buffer = new PooledBuffer(initialCapacity: 1024);
         var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
         var wrote = false;
         try
@@ -91,14 +92,15 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         finally
         {
             await json.DisposeAsync();
-            if (!wrote) buffer.Return();
+            if (!wrote) buffer.Dispose();
         }
 
         OutboundFrame? Finish()
         {
             if (!wrote) return null;
             json.Flush();
-            return buffer.Detach();
+            var (array, length) = buffer.Detach();
+            return new OutboundFrame(array, length, Pooled: true);
         }
     }
 

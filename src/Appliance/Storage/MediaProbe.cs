@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
-using Appliance.Media.Process;
+using Appliance.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Storage;
@@ -18,7 +18,13 @@ public sealed record MediaInfo(double? Duration, int? Width, int? Height, string
 
 /// <summary>
 /// Reads duration, resolution, codec and bitrate with ffprobe (<c>ffmpeg.ffprobe_path</c>), one child process per
-/// file, at most <see cref="MaxParallel"/> at once so a listing cannot flood a 2-core board.
+/// file, started by the service's <see cref="ProcessRunner"/> (own process group, recorded for crash
+/// recovery, killed at once on timeout: it writes nothing worth finishing). At most
+/// <see cref="MaxParallel"/> run at once, in ffprobe's own <see cref="ProcessSlots"/>: a listing
+/// of many files cannot flood a 2-core board, probes never take the FFmpeg slots snapshots wait
+/// for (a listing must not make a snapshot "busy"), and a queued probe waits only for other probes.
+/// Two rather than one: a probe mostly waits on the SD card, so a second overlaps its I/O; more
+/// would only compete with recordings for the two cores.
 /// Answers are cached by (path, size, mtime): a finished file is probed once, however often it is
 /// listed, and a file that grows or is replaced is probed again. A file ffprobe cannot read (a
 /// truncated recording, a non-media file with a media extension) is cached as unknown, so its
@@ -34,37 +40,26 @@ public sealed class MediaProbe
     private readonly Func<string> _ffprobePath;
     private readonly ILogger _log;
     private readonly TimeSpan _timeout;
-    private readonly SemaphoreSlim _slots = new(MaxParallel, MaxParallel);
+    private readonly ProcessRunner _processes;
+    private readonly ProcessSlots _slots = new(() => MaxParallel);
     private readonly ConcurrentDictionary<string, CacheEntry> _cache = new(StringComparer.Ordinal);
-    private long _runs;
 
     private sealed record CacheEntry(long Size, DateTimeOffset Modified, MediaInfo Info);
 
     /// <param name="ffprobePath">Read at each probe, so a changed ffmpeg.ffprobe_path applies.</param>
-    public MediaProbe(Func<string> ffprobePath, ILogger log, TimeSpan? timeout = null)
+    public MediaProbe(Func<string> ffprobePath, ProcessRunner processes, ILogger log, TimeSpan? timeout = null)
     {
         _ffprobePath = ffprobePath;
+        _processes = processes;
         _log = log;
         _timeout = timeout ?? TimeSpan.FromSeconds(10);
     }
-
-    /// <summary>ffprobe processes started so far (the tests check the cache with it).</summary>
-    public long ProbesRun => Interlocked.Read(ref _runs);
 
     public async Task<MediaInfo> ProbeAsync(StoredFile file, CancellationToken cancellation = default)
     {
         if (_cache.TryGetValue(file.FullPath, out var hit) && hit.Size == file.Size && hit.Modified == file.Modified) return hit.Info;
 
-        await _slots.WaitAsync(cancellation).ConfigureAwait(false);
-        MediaInfo? info;
-        try
-        {
-            info = await RunAsync(file.FullPath, cancellation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _slots.Release();
-        }
+        var info = await RunAsync(file.FullPath, cancellation).ConfigureAwait(false);
         if (info is null) return MediaInfo.Unknown;
         if (_cache.Count >= MaxCacheEntries) _cache.Clear(); // crude, but bounded; refilled on demand
         _cache[file.FullPath] = new CacheEntry(file.Size, file.Modified, info);
@@ -79,29 +74,29 @@ public sealed class MediaProbe
     {
         // "file:" so that a name containing ':' is never taken for a protocol; the path is absolute.
         string[] arguments = ["-v", "error", "-print_format", "json", "-show_entries", "format=duration,bit_rate:stream=codec_type,codec_name,width,height,bit_rate", "file:" + fullPath];
-        FfmpegProcess process;
-        try
+        var path = _ffprobePath();
+        var program = ExecutableResolver.Resolve(path);
+        if (program is null)
         {
-            process = FfmpegProcess.Start(_ffprobePath(), arguments, new FfmpegProcessOptions { Stdout = StdoutMode.Capture, MaxStdoutBytes = MaxOutputBytes });
-        }
-        catch (FfmpegNotFoundException)
-        {
-            _log.LogWarning("ffprobe not found at {Path}: durations and resolutions are reported as null (set ffmpeg.ffprobe_path)", _ffprobePath());
+            _log.LogWarning("ffprobe not found at {Path}: durations and resolutions are reported as null (set ffmpeg.ffprobe_path)", path);
             return null;
         }
-        Interlocked.Increment(ref _runs);
+        // Queued without a time limit: a listing waits for its probes rather than report "busy".
+        await _slots.TryAcquireAsync(Timeout.InfiniteTimeSpan, cancellation).ConfigureAwait(false);
+        ChildProcess process;
+        try
+        {
+            process = await _processes.RunAsync(program, arguments, new ChildProcessOptions { CaptureStdout = true, MaxStdoutBytes = MaxOutputBytes },
+                _timeout, cancellation, heldSlot: _slots).ConfigureAwait(false);
+        }
+        catch (ChildProcessTimeoutException)
+        {
+            _log.LogWarning("ffprobe did not finish within {Timeout} s on {File}; reporting it as unknown", _timeout.TotalSeconds, fullPath);
+            return null;
+        }
         using (process)
         {
-            int code;
-            try
-            {
-                code = await process.Exited.WaitAsync(_timeout, cancellation).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                _log.LogWarning("ffprobe did not finish within {Timeout} s on {File}; reporting it as unknown", _timeout.TotalSeconds, fullPath);
-                return null; // Dispose kills it
-            }
+            var code = await process.Exited.ConfigureAwait(false);
             if (code != 0)
             {
                 _log.LogDebug("ffprobe could not read {File} (exit {Code}): {Stderr}", fullPath, code, process.StderrTail);

@@ -1,3 +1,4 @@
+using Appliance.Processes;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Update;
@@ -5,9 +6,10 @@ namespace Appliance.Update;
 /// <summary>
 /// The three things the service asks RAUC, over its command-line interface (the binary at
 /// <c>update.rauc_path</c>, read at each call). The CLI rather than D-Bus: no D-Bus library in the
-/// AOT binary, and the CLI's output formats are RAUC's documented, stable interface.
+/// AOT binary, and the CLI's output formats are RAUC's documented, stable interface. Each command
+/// runs through <see cref="RaucCommand"/> on the service's <see cref="ProcessRunner"/>.
 /// </summary>
-public sealed class RaucClient(Func<string> raucPath, ILogger<RaucClient> log)
+public sealed class RaucClient(Func<string> raucPath, ProcessRunner processes, ILogger<RaucClient> log)
 {
     public static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(20);
     public static readonly TimeSpan MarkGoodTimeout = TimeSpan.FromSeconds(30);
@@ -53,7 +55,7 @@ public sealed class RaucClient(Func<string> raucPath, ILogger<RaucClient> log)
 
     private async Task<RaucOutput> RunAsync(string[] arguments, TimeSpan timeout, Action<string>? onLine, CancellationToken cancellation)
     {
-        var output = await RaucProcess.RunAsync(raucPath(), arguments, timeout, onLine, cancellation).ConfigureAwait(false);
+        var output = await RaucCommand.RunAsync(processes, raucPath(), arguments, timeout, onLine, cancellation).ConfigureAwait(false);
         if (output.ExitCode == 0) return output;
         var error = ErrorText(output);
         log.LogWarning("rauc {Arguments} failed with exit code {Code}: {Error}", string.Join(' ', arguments), output.ExitCode, error);
@@ -65,7 +67,7 @@ public sealed class RaucClient(Func<string> raucPath, ILogger<RaucClient> log)
     /// <c>LastError: ...</c> and its own complaints on stderr (<c>Failed to ...</c>, <c>Installing `x` failed</c>):
     /// the LastError lines say why, so they come first; stderr follows; an exit code alone is the last resort.
     /// </summary>
-    internal static string ErrorText(RaucOutput output)
+    private static string ErrorText(RaucOutput output)
     {
         var lastErrors = output.StdoutTail
             .Select(l => l.Replace("\u001b[J", "", StringComparison.Ordinal).Trim())

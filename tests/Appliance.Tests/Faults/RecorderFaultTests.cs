@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
 
 namespace Appliance.Tests.Faults;
 

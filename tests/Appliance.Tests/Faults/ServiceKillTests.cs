@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
 using Appliance.Tests.Support;
 using Appliance.Testing.MediaMtx;
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Appliance.Configuration;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
+using Appliance.Tests.Processes;
 
 namespace Appliance.Tests.Media;
 
@@ -22,7 +24,7 @@ public class FfmpegRunnerTests : ProcessTestBase
         var settings = Settings();
         settings.Path = program;
         settings.MaxConcurrent = maxConcurrent;
-        return (new FfmpegRunner(() => settings), settings);
+        return (new FfmpegRunner(() => settings, new ProcessRunner()), settings);
     }
 
     [Test]
@@ -131,7 +133,7 @@ public class FfmpegRunnerTests : ProcessTestBase
         settings.Path = "sleep";
         settings.MaxConcurrent = 0;
         var cameras = 2;
-        var runner = new FfmpegRunner(() => settings, automaticLimit: () => cameras);
+        var runner = new FfmpegRunner(() => settings, new ProcessRunner(), automaticLimit: () => cameras);
         using var cancel = new CancellationTokenSource();
         var running = new[] { runner.RunAsync(["30"], Job(execution: 30), cancel.Token), runner.RunAsync(["30"], Job(execution: 30), cancel.Token) };
         Assert.That(Eventually(() => runner.Running == 2, TimeSpan.FromSeconds(5)), Is.True, "two cameras: two jobs at once");

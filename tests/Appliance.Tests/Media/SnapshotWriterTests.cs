@@ -1,5 +1,8 @@
 using System.Diagnostics;
-using Appliance.Media.Process;
+using Appliance.Buffers;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
+using Appliance.Tests.Processes;
 
 namespace Appliance.Tests.Media;
 
@@ -12,10 +15,10 @@ public class SnapshotWriterTests : ProcessTestBase
     [Test]
     public async Task SnapshotFromStdoutIsAValidJpegWrittenAtomically()
     {
-        var runner = new FfmpegRunner(() => Settings());
+        var runner = new FfmpegRunner(() => Settings(), new ProcessRunner());
         var path = Dir.File("snapshots/camera0/2024-01-01T00-00-00.jpg");
 
-        using (var result = await runner.RunAsync(SnapshotArguments, Appliance.Media.Process.FfmpegJob.Snapshot(Settings())))
+        using (var result = await runner.RunAsync(SnapshotArguments, Appliance.Media.Ffmpeg.FfmpegJob.Snapshot(Settings())))
         {
             var image = result.Stdout.Span;
             Assert.That(image.Length, Is.GreaterThan(1000));
@@ -34,10 +37,10 @@ public class SnapshotWriterTests : ProcessTestBase
     [Test]
     public async Task CaptureAsyncReplacesAnExistingSnapshotInOneStep()
     {
-        var runner = new FfmpegRunner(() => Settings());
+        var runner = new FfmpegRunner(() => Settings(), new ProcessRunner());
         var path = Dir.Write("latest.jpg", "old content");
 
-        var bytes = await SnapshotWriter.CaptureAsync(runner, SnapshotArguments, Appliance.Media.Process.FfmpegJob.Snapshot(Settings()), path);
+        var bytes = await SnapshotWriter.CaptureAsync(runner, SnapshotArguments, Appliance.Media.Ffmpeg.FfmpegJob.Snapshot(Settings()), path);
 
         Assert.That(new FileInfo(path).Length, Is.EqualTo(bytes));
         Assert.That(Probe(path), Is.EqualTo("320,240"));

@@ -1,5 +1,6 @@
 using Appliance.Configuration;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
 using Appliance.MediaAccess;
 using Appliance.MediaMtx;
 using Appliance.MediaMtx.Streams;

@@ -1,5 +1,7 @@
+using Appliance.Processes;
 using Appliance.Storage;
 using Appliance.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Appliance.Tests.Storage;
 
@@ -20,6 +22,15 @@ public class MediaProbeTests
     public void TearDown() => _dir.Dispose();
 
     private StoredFile Stored(MediaKind kind, string name) => _rig.Catalog.Find(kind, name).File!;
+
+    /// <summary>The real ffprobe behind a script that counts its runs: the cache is seen in the runs it saves.</summary>
+    private (MediaProbe Probe, Func<int> Runs) CountingProbe()
+    {
+        var runs = _dir.File("ffprobe-runs");
+        var script = _dir.Write("counting-ffprobe", $"#!/bin/sh\necho run >> '{runs}'\nexec ffprobe \"$@\"\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return (new MediaProbe(() => script, new ProcessRunner(), NullLogger.Instance), () => File.Exists(runs) ? File.ReadAllLines(runs).Length : 0);
+    }
 
     [Test]
     public async Task ReadsDurationsAndResolutions()
@@ -65,37 +76,60 @@ public class MediaProbeTests
     {
         StorageSamples.Bytes(_rig.Recordings, "garbage.mp4", 5000);
         var file = Stored(MediaKind.Recording, "garbage.mp4");
-        var info = await _rig.Probe.ProbeAsync(file);
+        var (probe, runs) = CountingProbe();
+        var info = await probe.ProbeAsync(file);
         Assert.That(info.Duration, Is.Null);
         Assert.That(info.Resolution, Is.Null);
-        var runs = _rig.Probe.ProbesRun;
-        await _rig.Probe.ProbeAsync(Stored(MediaKind.Recording, "garbage.mp4"));
-        Assert.That(_rig.Probe.ProbesRun, Is.EqualTo(runs), "cached as unknown");
+        Assert.That(runs(), Is.EqualTo(1));
+        await probe.ProbeAsync(Stored(MediaKind.Recording, "garbage.mp4"));
+        Assert.That(runs(), Is.EqualTo(1), "cached as unknown");
     }
 
     [Test]
     public async Task TheCacheIsKeyedBySizeAndModificationTime()
     {
         var path = StorageSamples.Copy(StorageSamples.Mp4, _rig.Recordings, "a.mp4");
-        await _rig.Probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
-        var runs = _rig.Probe.ProbesRun;
-        for (var i = 0; i < 5; i++) await _rig.Probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
-        Assert.That(_rig.Probe.ProbesRun, Is.EqualTo(runs), "unchanged file: no new ffprobe");
+        var (probe, runs) = CountingProbe();
+        Assert.That((await probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"))).Duration, Is.EqualTo(2.0).Within(0.05));
+        Assert.That(runs(), Is.EqualTo(1));
+        for (var i = 0; i < 5; i++) await probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
+        Assert.That(runs(), Is.EqualTo(1), "unchanged file: no new ffprobe");
 
         // Replaced by a shorter recording under the same name: probed again, new answer.
         File.Copy(StorageSamples.Mkv, path, overwrite: true);
         StorageSamples.SetAge(path, TimeSpan.FromMinutes(1));
-        var info = await _rig.Probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
-        Assert.That(_rig.Probe.ProbesRun, Is.EqualTo(runs + 1));
+        var info = await probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
+        Assert.That(runs(), Is.EqualTo(2));
         Assert.That(info.Duration, Is.EqualTo(1.0).Within(0.05));
     }
 
     [Test]
     public async Task AMissingFfprobeGivesUnknownNotAnError()
     {
-        var probe = new MediaProbe(() => "/nonexistent/ffprobe", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var probe = new MediaProbe(() => "/nonexistent/ffprobe", new ProcessRunner(), NullLogger.Instance);
         StorageSamples.Copy(StorageSamples.Mp4, _rig.Recordings, "a.mp4");
         var info = await probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
         Assert.That(info, Is.EqualTo(MediaInfo.Unknown));
+    }
+
+    [Test]
+    public async Task ProbesRunInTheirOwnProcessGroupsAndAreRecordedForCrashRecovery()
+    {
+        // A stand-in ffprobe that reports its process group and the registry file while it runs.
+        var state = _dir.File("state");
+        var registry = new ChildProcessRegistry(state);
+        var seen = _dir.File("seen");
+        var script = _dir.Write("spying-ffprobe", $"#!/bin/sh\ncut -d' ' -f5 /proc/$$/stat > '{seen}'\necho $$ >> '{seen}'\ncat '{registry.FilePath}' >> '{seen}'\nexec ffprobe \"$@\"\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var probe = new MediaProbe(() => script, new ProcessRunner(registry), NullLogger.Instance);
+        StorageSamples.Copy(StorageSamples.Mp4, _rig.Recordings, "a.mp4");
+
+        var info = await probe.ProbeAsync(Stored(MediaKind.Recording, "a.mp4"));
+
+        Assert.That(info.Duration, Is.EqualTo(2.0).Within(0.05));
+        var lines = File.ReadAllLines(seen);
+        Assert.That(lines[0], Is.EqualTo(lines[1]), "leads its own process group");
+        Assert.That(string.Join('\n', lines[2..]), Does.Contain($"\"pid\": {lines[1]}"), "recorded while it ran");
+        Assert.That(ChildProcessRegistry.ReadFile(registry.FilePath), Is.Empty, "forgotten once it ended");
     }
 }

@@ -1,4 +1,5 @@
 using Appliance.Configuration;
+using Appliance.Processes;
 using Appliance.Storage;
 using Appliance.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +29,7 @@ public sealed class StorageRig
         Directory.CreateDirectory(config.Recording.Path);
         Directory.CreateDirectory(config.Snapshots.Path);
         Config = new ConfigStore(config, null, NullLogger.Instance);
-        Probe = new MediaProbe(() => "ffprobe", NullLogger.Instance);
+        Probe = new MediaProbe(() => "ffprobe", new ProcessRunner(), NullLogger.Instance);
         Catalog = new FileCatalog(Config, Active, Probe);
         Guard = new StorageGuard(Config, Catalog);
         Policies = new RetentionPolicyStore(Config, NullLogger.Instance);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Appliance.Processes;
 using Appliance.Update;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -8,7 +9,7 @@ namespace Appliance.Tests.Update;
 /// progress lines, errors in RAUC's words, and stopping a command that is cancelled.</summary>
 public sealed class RaucClientTests
 {
-    private static RaucClient Client(string path) => new(() => path, NullLogger<RaucClient>.Instance);
+    private static RaucClient Client(string path) => new(() => path, new ProcessRunner(), NullLogger<RaucClient>.Instance);
 
     [TestCase("  0% Installing", 0, "Installing")]
     [TestCase(" 20% Checking bundle", 20, "Checking bundle")]

@@ -1,5 +1,5 @@
 using Appliance.Configuration;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Media.Encoders;

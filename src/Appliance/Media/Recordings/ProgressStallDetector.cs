@@ -1,4 +1,4 @@
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 
 namespace Appliance.Media.Recordings;
 

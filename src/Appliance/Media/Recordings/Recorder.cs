@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 using Appliance.Media.Recordings.Repair;
+using Appliance.Processes;
 using Appliance.Resources;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,5 @@
 using Appliance.Cameras;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 
 namespace Appliance.Media.Recordings;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Media.Snapshots;

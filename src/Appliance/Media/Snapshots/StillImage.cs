@@ -1,4 +1,4 @@
-using Appliance.Media.Process;
+using Appliance.Buffers;
 
 namespace Appliance.Media.Snapshots;
 

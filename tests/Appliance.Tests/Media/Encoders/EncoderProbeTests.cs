@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Appliance.Configuration;
 using Appliance.Media.Encoders;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
 using Appliance.Media.Recordings;
+using Appliance.Processes;
 using Appliance.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -26,7 +27,7 @@ public class EncoderProbeTests
     public void RemoveDirectory() => _dir.Dispose();
 
     private static EncoderProbe Probe(string ffmpeg, double timeout = 8) =>
-        new(new FfmpegRunner(() => new FfmpegSection { Path = ffmpeg, SnapshotExecutionTimeout = timeout }), () => new FfmpegSection { Path = ffmpeg, SnapshotExecutionTimeout = timeout },
+        new(new FfmpegRunner(() => new FfmpegSection { Path = ffmpeg, SnapshotExecutionTimeout = timeout }, new ProcessRunner()), () => new FfmpegSection { Path = ffmpeg, SnapshotExecutionTimeout = timeout },
             NullLogger.Instance);
 
     private static IEnumerable<string> Names(MediaCapabilities c) => c.Encoders.Select(e => $"{e.Codec}:{e.Encoder}:{(e.Hardware ? "hw" : "sw")}");

@@ -1,5 +1,6 @@
 using System.Text;
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
 using Appliance.Tests.Support;
 
 namespace Appliance.Tests.Media.Encoders;

@@ -1,4 +1,5 @@
-using Appliance.Media.Process;
+using Appliance.Media.Ffmpeg;
+using Appliance.Processes;
 using Appliance.Media.Recordings;
 using Microsoft.Extensions.Time.Testing;
 
@@ -10,7 +11,7 @@ public class ProgressStallDetectorTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private static void Report(FfmpegProgress p, long outTimeUs) =>
-        p.Feed(System.Text.Encoding.ASCII.GetBytes($"frame=1\nout_time_us={outTimeUs}\nprogress=continue\n"));
+        p.Append(System.Text.Encoding.ASCII.GetBytes($"frame=1\nout_time_us={outTimeUs}\nprogress=continue\n"));
 
     [Test]
     public void AdvancingMediaTimeIsNeverAStall()
