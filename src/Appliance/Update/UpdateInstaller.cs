@@ -24,9 +24,6 @@ public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateIndi
 
     public InstallSnapshot Current { get { lock (_gate) return _current; } }
 
-    /// <summary>The installation running or last run (tests await it); null before the first.</summary>
-    internal Task? Running { get; private set; }
-
     /// <summary>Starts installing <paramref name="bundle"/> in the background; false when one is already running.</summary>
     public bool TryStart(string bundle)
     {
@@ -35,7 +32,7 @@ public sealed class UpdateInstaller(RaucClient rauc, EventHub events, UpdateIndi
             if (_current.State == InstallState.Installing || _stop.IsCancellationRequested) return false;
             _current = new InstallSnapshot(InstallState.Installing, bundle, 0, "starting", _time.GetUtcNow(), null, null);
             indicator.SetInstalling(true);
-            Running = Task.Run(() => RunAsync(bundle));
+            _ = Task.Run(() => RunAsync(bundle)); // followed through Current and the hub's update_progress
         }
         log.LogWarning("OTA: installing {Bundle}", bundle);
         return true;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
@@ -6,6 +5,7 @@ using Appliance.Media.Ffmpeg;
 using Appliance.Media.Recordings.Repair;
 using Appliance.Processes;
 using Appliance.Resources;
+using Appliance.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Media.Recordings;
@@ -19,16 +19,17 @@ namespace Appliance.Media.Recordings;
 /// and remembered (<see cref="RecordingEndLog"/>); with recording.restart_on_failure it goes on in
 /// a new segment once it can. The API's start/stop_recording and the GPIO button's long press both come here.
 /// </summary>
-public sealed class Recorder : Storage.IActiveFiles
+public sealed class Recorder
 {
-    private readonly ConcurrentDictionary<string, RecordingSession> _sessions = new(StringComparer.Ordinal);
+    private readonly RecordingsInProgress _sessions;
     private readonly ConfigStore config;
     private readonly ILiveStreams streams;
     private readonly FfmpegRunner ffmpeg;
     private readonly EventHub events;
     private readonly ILogger<Recorder> log;
-    private readonly RecordingEndLog? ends;
-    private readonly ResourceGuard? resources;
+    private readonly RecordingEndLog ends;
+    private readonly ResourceGuard resources;
+    private readonly RecordingRoom room;
 
     // How the watcher saw a recording end (null from the watcher: someone else ended it).
     private readonly record struct Ending(RecordingState State, RecordingEndReason Reason, string? Error);
@@ -37,64 +38,55 @@ public sealed class Recorder : Storage.IActiveFiles
     private static readonly TimeSpan KilledExitWait = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan MaxResumeBackoff = TimeSpan.FromSeconds(30);
 
-    /// <param name="resources">Admits each new recording by what the box has left (null: no check).</param>
-    public Recorder(ConfigStore config, ILiveStreams streams, FfmpegRunner ffmpeg, EventHub events, ILogger<Recorder> log, RecordingEndLog? ends = null,
-        ResourceGuard? resources = null)
+    /// <param name="running">The table of recordings in progress, shared with storage (which files are being written).</param>
+    /// <param name="room">Room on disk: asked before a start (deleting old files if needed) and every second while recording.</param>
+    /// <param name="resources">Admits each new recording by what the box has left (CPU, memory).</param>
+    /// <param name="ends">Why each file ended, kept across restarts (get_recording_info).</param>
+    public Recorder(ConfigStore config, ILiveStreams streams, FfmpegRunner ffmpeg, EventHub events, RecordingsInProgress running,
+        RecordingRoom room, ResourceGuard resources, RecordingEndLog ends, ILogger<Recorder> log)
     {
-        this.resources = resources;
         this.config = config;
         this.streams = streams;
         this.ffmpeg = ffmpeg;
         this.events = events;
-        this.log = log;
+        _sessions = running;
+        this.room = room;
+        this.resources = resources;
         this.ends = ends;
+        this.log = log;
         events.On<CameraChange>(nameof(Recorder), OnCameraChange);
     }
 
-    /// <summary>Called before a recording starts; throws <see cref="RecordingRefusedException"/> to refuse (the storage guard plugs in here).</summary>
-    public Func<CancellationToken, Task>? BeforeStart { get; set; }
-
-    /// <summary>Asked every second while recordings run; false stops them cleanly (the disk is
-    /// full and nothing old is left to delete). The host plugs the storage guard and retention in here.</summary>
-    public Func<CancellationToken, Task<bool>>? KeepRecording { get; set; }
-
     public RecordingSession? Active(string device) => _sessions.GetValueOrDefault(device);
 
-    public IReadOnlyCollection<RecordingSession> ActiveSessions => [.. _sessions.Values];
+    public IReadOnlyCollection<RecordingSession> ActiveSessions => _sessions.Values;
 
     public RecorderCounters Counters { get; } = new();
 
-    /// <summary>True for every segment of a running recording (retention and delete must leave them
-    /// alone: freeing space by eating the recording in progress would defeat it).</summary>
-    public bool IsBeingWritten(string fullPath)
-    {
-        var full = Path.GetFullPath(fullPath);
-        return _sessions.Values.Any(s => s.Files.Any(f => string.Equals(Path.GetFullPath(Path.Combine(s.Directory, f)), full, StringComparison.Ordinal)));
-    }
+    /// <summary>True for every segment of a running recording (see <see cref="RecordingsInProgress.IsBeingWritten"/>).</summary>
+    public bool IsBeingWritten(string fullPath) => _sessions.IsBeingWritten(fullPath);
 
     /// <param name="options">Codec, quality and container (<see cref="RecordingOptionsResolver"/>); null: a stream copy in recording.format.</param>
     public async Task<RecordingSession> StartAsync(Camera camera, TimeSpan? duration, RecordingOptions? options, CancellationToken ct)
     {
         var c = config.Current;
-        if (!camera.IsConnected) throw new RecordingRefusedException(Rpc.RpcErrorCode.CameraNotFound, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}");
+        if (!camera.IsConnected) throw new RecordingRefusedException(RecordingRefusal.CameraUnavailable, $"Camera {camera.Device} is {Camera.StatusName(camera.Status)}");
         options ??= RecordingOptions.StreamCopy(c.Recording.Format);
         var session = new RecordingSession(camera, options, duration, c.Recording.Path, DateTimeOffset.UtcNow);
         // Each file's options are remembered from the moment it appears (list_recordings, get_recording_info, after a restart too).
-        session.FileAdded = file => ends?.NoteFile(file, session.SessionId, options.Requested, DateTimeOffset.UtcNow);
-        if (!_sessions.TryAdd(camera.Device, session))
-            throw new RecordingRefusedException(Rpc.RpcErrorCode.RecordingInProgress, $"Recording already in progress on {camera.Device}");
+        session.FileAdded = file => ends.NoteFile(file, session.SessionId, options.Requested, DateTimeOffset.UtcNow);
+        if (!_sessions.TryAdd(session))
+            throw new RecordingRefusedException(RecordingRefusal.AlreadyRecording, $"Recording already in progress on {camera.Device}");
         try
         {
             // Recordings are not counted: one per camera (above) and whatever the box has room for.
             // A resumed recording was admitted when it started and is not asked again.
-            if (resources is not null)
-            {
-                try { await resources.EnsureRoomForRecordingAsync(transcode: options.Transcodes, ct); }
-                catch (ResourceLimitException e) { throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording refused: {e.Message}"); }
-            }
-            if (BeforeStart is { } check) await check(ct);
+            try { await resources.EnsureRoomForRecordingAsync(transcode: options.Transcodes, ct); }
+            catch (ResourceLimitException e) { throw new RecordingRefusedException(RecordingRefusal.NoResources, $"Recording refused: {e.Message}"); }
+            try { await room.EnsureRoomAsync(ct); }
+            catch (InsufficientStorageException e) { throw new RecordingRefusedException(RecordingRefusal.NoStorageRoom, e.Message); }
             if (streams.MediaServerDown)
-                throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
+                throw new RecordingRefusedException(RecordingRefusal.MediaServerUnavailable, "MediaMTX unavailable (circuit open): cannot record now");
             Directory.CreateDirectory(session.Directory);
             session.RememberExisting();
             await LaunchAsync(session, ct);
@@ -103,16 +95,16 @@ public sealed class Recorder : Storage.IActiveFiles
                 options.Encoder is { } encoder ? $"{encoder.Encoder}, quality {options.Requested.Quality}" : "stream copy");
             Counters.CountStart();
             _ = Task.Run(() => RunAsync(session));
-            events.Publish(new RecordingEvent(session, "STARTED", null));
+            events.Publish(new RecordingEvent(session, RecordingStatus.Started, null));
             return session;
         }
         catch (Exception ex)
         {
-            _sessions.TryRemove(new KeyValuePair<string, RecordingSession>(camera.Device, session));
+            _sessions.TryRemove(session);
             if (ex is RecordingRefusedException or OperationCanceledException) throw;
             var why = ex is FfmpegException fe ? fe.Message : ex.Message;
             log.LogWarning("Recording of {Device} could not start: {Error}", camera.Device, why);
-            throw new RecordingRefusedException(Rpc.RpcErrorCode.MediaServerUnavailable, $"Recording could not start: {why}");
+            throw new RecordingRefusedException(RecordingRefusal.CouldNotStart, $"Recording could not start: {why}");
         }
     }
 
@@ -120,7 +112,7 @@ public sealed class Recorder : Storage.IActiveFiles
 
     /// <summary>Stops every recording cleanly (service shutdown): files are finalised, not cut.</summary>
     public Task StopAllAsync(CancellationToken ct) =>
-        Task.WhenAll(_sessions.Keys.ToList().Select(async d =>
+        Task.WhenAll(_sessions.Devices.Select(async d =>
         {
             try { await StopAsync(d, RecordingEndReason.ServiceStopping, ct); } catch (RecordingRefusedException) { }
         }));
@@ -128,7 +120,7 @@ public sealed class Recorder : Storage.IActiveFiles
     private async Task<RecordingSession> StopAsync(string device, RecordingEndReason reason, CancellationToken ct)
     {
         if (!_sessions.TryGetValue(device, out var session))
-            throw new RecordingRefusedException(Rpc.RpcErrorCode.InvalidParams, $"No recording in progress on {device}");
+            throw new RecordingRefusedException(RecordingRefusal.NotRecording, $"No recording in progress on {device}");
         // In this order: a resume that launches a process after this reads StopRequested and stops it itself.
         session.StopRequested = true;
         await session.Stopping.CancelAsync();
@@ -163,7 +155,7 @@ public sealed class Recorder : Storage.IActiveFiles
         var remaining = session.Duration is { } d ? d - session.Elapsed : (TimeSpan?)null;
         if (session.Restarts == 0) remaining = session.Duration; // the first start counts from now, not from the request
         var args = RecordingArguments.Build(streams.ReadUrl(camera), session.Directory,
-            camera.StreamPath, session.Options, remaining, c.Recording.SegmentDuration, camera.Resolution.Width, camera.Resolution.Height, camera.Fps);
+            camera.Id.FilePrefix, session.Options, remaining, c.Recording.SegmentDuration, camera.Resolution.Width, camera.Resolution.Height, camera.Fps);
         var job = new FfmpegJob
         {
             CreationTimeout = TimeSpan.FromSeconds(c.Ffmpeg.RecordingProcessCreationTimeout),
@@ -251,7 +243,7 @@ public sealed class Recorder : Storage.IActiveFiles
                     session.State = RecordingState.Resuming;
                     log.LogWarning("Recording {Session} of {Device} FAILED ({Reason}: {Error}); it goes on in a new segment once it can",
                         session.SessionId, session.Camera.Device, RecordingEndReasons.Name(end.Reason), end.Error);
-                    events.Publish(new RecordingEvent(session, "FAILED", end.Error, end.Reason, Restarting: true));
+                    events.Publish(new RecordingEvent(session, RecordingStatus.Failed, end.Error, end.Reason, Restarting: true));
                     if (await ResumeAsync(session)) continue;
                     return;
                 }
@@ -305,9 +297,8 @@ public sealed class Recorder : Storage.IActiveFiles
                 log.LogInformation("Recording {Session} of {Device} reached recording.max_duration; stopping it", session.SessionId, session.Camera.Device);
                 return await EndCleanlyAsync(session, process, RecordingEndReason.DurationReached, "recording.max_duration reached");
             }
-            if (KeepRecording is null) continue;
             bool keep;
-            try { keep = await KeepRecording(CancellationToken.None); }
+            try { keep = await room.MakeRoomAsync(CancellationToken.None); }
             catch (Exception ex) { log.LogError(ex, "Storage check during recording failed"); keep = true; }
             if (keep) continue;
             log.LogWarning("Disk full and nothing old left to delete: stopping recording {Session} of {Device} cleanly", session.SessionId, session.Camera.Device);
@@ -410,7 +401,7 @@ public sealed class Recorder : Storage.IActiveFiles
                     session.State = RecordingState.Recording;
                     Counters.CountResume();
                     log.LogInformation("Recording {Session} of {Device} resumed in {File}", session.SessionId, session.Camera.Device, session.LastFile);
-                    events.Publish(new RecordingEvent(session, "STARTED", null, Resumed: true));
+                    events.Publish(new RecordingEvent(session, RecordingStatus.Started, null, Resumed: true));
                     return true;
                 }
                 catch (OperationCanceledException) when (session.StopRequested) { return false; }
@@ -468,12 +459,12 @@ public sealed class Recorder : Storage.IActiveFiles
         if (config.Current.Recording.FsyncInterval > 0) session.Sync.Sync(session.Directory, session.Files);
         // The newest file that is still there: one that held no frame was removed by CloseWhole.
         if (session.Files.LastOrDefault(f => File.Exists(Path.Combine(session.Directory, f))) is not { } file) return;
-        ends?.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow, session.Options.Requested));
+        ends.Record(new RecordingEnd(file, session.SessionId, RecordingEndReasons.Name(reason), error, DateTimeOffset.UtcNow, session.Options.Requested));
     }
 
     private void Finish(RecordingSession session, RecordingState state, RecordingEndReason reason, string? error)
     {
-        if (!_sessions.TryRemove(new KeyValuePair<string, RecordingSession>(session.Camera.Device, session))) return;
+        if (!_sessions.TryRemove(session)) return;
         NoteEnd(session, reason, error);
         session.EndTime = DateTimeOffset.UtcNow;
         session.State = state;
@@ -489,6 +480,6 @@ public sealed class Recorder : Storage.IActiveFiles
         else
             log.LogInformation("Recording {Session} of {Device} stopped ({Reason}) after {Seconds:F0} s: {Files}",
                 session.SessionId, session.Camera.Device, name, session.Elapsed.TotalSeconds, string.Join(", ", session.Files));
-        events.Publish(new RecordingEvent(session, state == RecordingState.Failed ? "FAILED" : "STOPPED", error, reason));
+        events.Publish(new RecordingEvent(session, state == RecordingState.Failed ? RecordingStatus.Failed : RecordingStatus.Stopped, error, reason));
     }
 }

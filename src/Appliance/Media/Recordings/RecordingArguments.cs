@@ -14,11 +14,12 @@ namespace Appliance.Media.Recordings;
 public static class RecordingArguments
 {
     /// <summary>A stream copy into <paramref name="format"/> (mp4, mkv, ts).</summary>
-    public static List<string> Build(string rtspUrl, string directory, string streamPath, string format, TimeSpan? duration, double segmentSeconds) =>
-        Build(rtspUrl, directory, streamPath, RecordingOptions.StreamCopy(format), duration, segmentSeconds, 0, 0, 0);
+    /// <param name="filePrefix">The camera's file-name prefix (CameraId.FilePrefix: "camera0_").</param>
+    public static List<string> Build(string rtspUrl, string directory, string filePrefix, string format, TimeSpan? duration, double segmentSeconds) =>
+        Build(rtspUrl, directory, filePrefix, RecordingOptions.StreamCopy(format), duration, segmentSeconds, 0, 0, 0);
 
     /// <param name="width">The camera's picture size and frame rate (a hardware encoder's bitrate and GOP); 0 when unknown.</param>
-    public static List<string> Build(string rtspUrl, string directory, string streamPath, RecordingOptions options, TimeSpan? duration, double segmentSeconds,
+    public static List<string> Build(string rtspUrl, string directory, string filePrefix, RecordingOptions options, TimeSpan? duration, double segmentSeconds,
         int width, int height, int fps)
     {
         List<string> args =
@@ -42,7 +43,7 @@ public static class RecordingArguments
         var container = options.Container;
         args.AddRange(["-segment_format", container.Muxer, "-segment_format_options",
             string.Join(':', container.MuxerOptions.Select(o => $"{o.Key}={o.Value}"))]);
-        args.Add(Path.Combine(directory, $"{streamPath}_%Y-%m-%d_%H-%M-%S.{container.Name}"));
+        args.Add(Path.Combine(directory, $"{filePrefix}%Y-%m-%d_%H-%M-%S.{container.Name}"));
         return args;
     }
 }

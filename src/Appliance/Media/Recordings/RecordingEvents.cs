@@ -34,8 +34,27 @@ public sealed record RecordingProgress(RecordingSession Session, TimeSpan Durati
     public override string? Device => Session.Camera.Device;
 }
 
-/// <summary>Why a recording cannot start; the API maps <see cref="Code"/> to its error.</summary>
-public sealed class RecordingRefusedException(int code, string message) : Exception(message)
+/// <summary>Why the recorder said no, in its own terms (each face turns it into its own answer).</summary>
+public enum RecordingRefusal
 {
-    public int Code { get; } = code;
+    /// <summary>The camera is not connected (unplugged, or in error).</summary>
+    CameraUnavailable,
+    /// <summary>The camera is recording already (one recording per camera).</summary>
+    AlreadyRecording,
+    /// <summary>A stop for a camera that is not recording.</summary>
+    NotRecording,
+    /// <summary>Not enough free space, even after deleting old files.</summary>
+    NoStorageRoom,
+    /// <summary>The box has no CPU or memory to spare (the resource guard).</summary>
+    NoResources,
+    /// <summary>The media server is unreachable (circuit open).</summary>
+    MediaServerUnavailable,
+    /// <summary>FFmpeg could not start reading the stream.</summary>
+    CouldNotStart,
+}
+
+/// <summary>A recording cannot start (or stop): <see cref="Refusal"/> says why, the message in words.</summary>
+public sealed class RecordingRefusedException(RecordingRefusal refusal, string message) : Exception(message)
+{
+    public RecordingRefusal Refusal { get; } = refusal;
 }

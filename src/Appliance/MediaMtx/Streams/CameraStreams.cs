@@ -165,7 +165,7 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
         if (before == (ready, readers)) return; // an unseen path counts as (not ready, no readers)
         if (ready || readers > 0) _streams[path] = (ready, readers);
         else _streams.Remove(path);
-        var device = _cameras.All.FirstOrDefault(c => c.StreamPath == path)?.Device ?? path;
+        var device = _cameras.Find(path)?.Device ?? path;
         _events.Publish(new StreamStatusChanged(device, path, ready, readers));
     }
 

@@ -1,20 +1,9 @@
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.MediaMtx;
-using Appliance.MediaMtx.Streams;
 using Appliance.Security;
 
 namespace Appliance.Rpc.Methods;
-
-/// <summary>The contract's camera object. <c>streams</c> is {} unless CONNECTED; <c>device_path</c>
-/// is the copy of <c>device</c> the original SDK models read.</summary>
-public sealed record CameraObject(string Device, string Status, string Name, string Resolution, int Fps, StreamsObject Streams, string DevicePath,
-    bool? Recording = null, string? RecordingSession = null);
-
-/// <summary>rtsp, webrtc, hls: the v1 fields, unchanged (v1 webrtc is not a player page: see StreamUrls);
-/// whep, hls_playlist, webrtc_player: what MediaMTX really serves for playing in a browser.</summary>
-public sealed record StreamsObject(string? Rtsp = null, string? Webrtc = null, string? Hls = null,
-    string? Whep = null, string? HlsPlaylist = null, string? WebrtcPlayer = null);
 
 public sealed record CameraListResult(List<CameraObject> Cameras, int Total, int Connected);
 
@@ -34,17 +23,17 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
     {
         table.Add("get_camera_list", Role.Viewer, call =>
         {
-            var list = cameras.All.Select(c => ToObject(c, call.Connection.RequestHost, config.Current) with
+            var list = cameras.All.Select(c => CameraObjects.From(c, call.Connection.RequestHost, config.Current) with
             {
                 Recording = recorder.Active(c.Device) is not null,
                 RecordingSession = recorder.Active(c.Device)?.SessionId,
             }).ToList();
-            return Result(new CameraListResult(list, list.Count, list.Count(c => c.Status == "CONNECTED")), RpcJsonContext.Default.CameraListResult);
+            return RpcResult.Completed(new CameraListResult(list, list.Count, list.Count(c => c.Status == "CONNECTED")), RpcJsonContext.Default.CameraListResult);
         });
         table.Add("get_camera_status", Role.Viewer, async call =>
         {
             var c = Find(call);
-            var o = ToObject(c, call.Connection.RequestHost, config.Current);
+            var o = CameraObjects.From(c, call.Connection.RequestHost, config.Current);
             var uptime = c.IsConnected ? Math.Round((DateTimeOffset.UtcNow - c.Since).TotalSeconds, 3) : 0;
             // Stream statistics from MediaMTX; a media server that is down does not make the camera unknowable.
             PathStatus? stats = null;
@@ -62,7 +51,7 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
         table.Add("get_camera_capabilities", Role.Viewer, call =>
         {
             var c = Find(call);
-            return Result(new CameraCapabilitiesResult(c.Device, FormatNames(c), [.. c.ResolutionNames], [.. c.FpsOptions],
+            return RpcResult.Completed(new CameraCapabilitiesResult(c.Device, FormatNames(c), [.. c.ResolutionNames], [.. c.FpsOptions],
                 c.Status == CameraStatus.Disconnected ? "disconnected" : c.ValidationStatus), RpcJsonContext.Default.CameraCapabilitiesResult);
         });
     }
@@ -74,23 +63,9 @@ public sealed class CameraMethods(CameraRegistry cameras, ConfigStore config, Me
         return cameras.Find(device) ?? throw new RpcException(RpcErrorCode.CameraNotFound, $"Camera not found: {device}", "device");
     }
 
-    public static CameraObject ToObject(Camera c, string clientHost, ApplianceConfig config)
-    {
-        var streams = new StreamsObject();
-        if (c.IsConnected)
-        {
-            var urls = StreamUrls.For(c.StreamPath, clientHost, config);
-            streams = new StreamsObject(urls.Rtsp, urls.Webrtc, urls.Hls, urls.Whep, urls.HlsPlaylist, urls.WebrtcPlayer);
-        }
-        return new CameraObject(c.Device, Camera.StatusName(c.Status), c.Name, c.Resolution.Width > 0 ? c.Resolution.ToString() : "", c.Fps, streams, c.Device);
-    }
-
     // Wire compatibility: a virtual camera has no capture format, but the API has always listed
     // FFmpeg's "lavfi" (its input) as its one format, and clients show it.
     private static List<string> FormatNames(Camera c) => c.Source == CameraSource.Virtual
         ? ["lavfi"]
         : [.. c.Formats.Select(f => f.FourCc == "MJPG" ? "MJPEG" : f.FourCc).Distinct()];
-
-    private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        ValueTask.FromResult(RpcResult.From(value, info));
 }

@@ -26,9 +26,9 @@ public sealed class EventMethods(ConnectionRegistry connections, Cameras.CameraR
 {
     public void Register(RpcMethodTable table)
     {
-        table.Add("subscribe_events", Role.Viewer, call => Result(Subscribe(call), RpcJsonContext.Default.SubscribeResult));
-        table.Add("unsubscribe_events", Role.Viewer, call => Result(Unsubscribe(call), RpcJsonContext.Default.UnsubscribeResult));
-        table.Add("get_subscription_stats", Role.Viewer, call => Result(Stats(call.Connection), RpcJsonContext.Default.SubscriptionStatsResult));
+        table.Add("subscribe_events", Role.Viewer, call => RpcResult.Completed(Subscribe(call), RpcJsonContext.Default.SubscribeResult));
+        table.Add("unsubscribe_events", Role.Viewer, call => RpcResult.Completed(Unsubscribe(call), RpcJsonContext.Default.UnsubscribeResult));
+        table.Add("get_subscription_stats", Role.Viewer, call => RpcResult.Completed(Stats(call.Connection), RpcJsonContext.Default.SubscriptionStatsResult));
     }
 
     private SubscribeResult Subscribe(RpcCall call)
@@ -120,7 +120,4 @@ public sealed class EventMethods(ConnectionRegistry connections, Cameras.CameraR
     }
 
     private static string Shorten(string s) => s.Length <= 64 ? s : s[..64] + "...";
-
-    private static ValueTask<RpcResult> Result<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        ValueTask.FromResult(RpcResult.From(value, info));
 }

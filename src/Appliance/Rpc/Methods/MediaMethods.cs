@@ -83,7 +83,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
         }
         catch (RecordingRefusedException e)
         {
-            throw new RpcException(e.Code, e.Message, e.Code == RpcErrorCode.InvalidParams ? "device" : null);
+            throw RecordingRefusals.ToRpc(e, e.Refusal == RecordingRefusal.NotRecording ? "device" : null);
         }
     }
 
@@ -99,7 +99,7 @@ public sealed class MediaMethods(CameraMethods cameras, SnapshotTaker snapshots,
         }
         catch (RecordingRefusedException e)
         {
-            throw new RpcException(e.Code, e.Message, "device");
+            throw RecordingRefusals.ToRpc(e, "device");
         }
     }
 

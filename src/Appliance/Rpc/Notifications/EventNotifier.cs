@@ -9,7 +9,6 @@ using Appliance.Media.Recordings;
 using Appliance.Media.Snapshots;
 using Appliance.MediaMtx;
 using Appliance.MediaMtx.Streams;
-using Appliance.Rpc.Methods;
 using Appliance.Security;
 using Appliance.Storage;
 using Appliance.Update;
@@ -117,7 +116,7 @@ public sealed class EventNotifier(ConnectionRegistry connections, ConfigStore co
 
     private CameraStatusUpdate Camera(Camera camera, string host, string? eventName)
     {
-        var o = CameraMethods.ToObject(camera, host, config.Current);
+        var o = CameraObjects.From(camera, host, config.Current);
         return new CameraStatusUpdate(o.Device, o.Status, o.Name, o.Resolution, o.Fps, o.Streams, o.DevicePath, eventName);
     }
 

@@ -106,7 +106,7 @@ public class RecordingOptionsArgumentsTests
     [TestCase("ts", "mpegts", "flush_packets=1", ".ts")]
     public void EachFormatHasItsMuxerAndExtension(string format, string muxer, string options, string extension)
     {
-        var args = RecordingArguments.Build("rtsp://h/p", "/rec", "camera0", Options(X264, "medium", format), null, 60, 320, 240, 15);
+        var args = RecordingArguments.Build("rtsp://h/p", "/rec", "camera0_", Options(X264, "medium", format), null, 60, 320, 240, 15);
         Assert.That(args[args.IndexOf("-segment_format") + 1], Is.EqualTo(muxer));
         Assert.That(args[args.IndexOf("-segment_format_options") + 1], Is.EqualTo(options));
         Assert.That(args[^1], Is.EqualTo("/rec/camera0_%Y-%m-%d_%H-%M-%S" + extension));

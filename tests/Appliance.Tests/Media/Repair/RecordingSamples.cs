@@ -38,7 +38,7 @@ public static class RecordingSamples
     /// so a kill tears the last fragment, as a power cut that loses part of the page cache can.</param>
     public static List<string> MuxerArguments(string format, string directory, bool buffered = false)
     {
-        var recording = RecordingArguments.Build("rtsp://127.0.0.1:1/unused", directory, "cam", format, null, 600);
+        var recording = RecordingArguments.Build("rtsp://127.0.0.1:1/unused", directory, "cam_", format, null, 600);
         var muxer = recording.IndexOf("-f");
         Assert.That(muxer, Is.GreaterThan(0), "RecordingArguments has no -f");
         var args = recording[muxer..];
