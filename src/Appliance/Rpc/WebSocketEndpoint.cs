@@ -33,6 +33,9 @@ public sealed class WebSocketEndpoint(
     /// <summary>How long the peer has to answer our close frame before the socket is dropped.</summary>
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a connection the WebSocket itself failed stays open for its close frame to be sent (bounded: one per connection).</summary>
+    private static readonly TimeSpan FailedCloseFlushPause = TimeSpan.FromMilliseconds(250);
+
     public async Task HandleAsync(HttpContext context)
     {
         var server = config.Current.Server;
@@ -89,6 +92,11 @@ public sealed class WebSocketEndpoint(
             // is not UTF-8, 1002 for a protocol error): give the peer a moment to read it before the
             // socket goes, or the reset would discard it unread.
             if (socket.State == WebSocketState.CloseSent) await LingerForPeerCloseAsync(socket);
+            // For text that is not UTF-8 the socket writes its 1007 frame, then marks itself aborted
+            // (not CloseSent) and throws: returning at once ended the request while the frame could
+            // still be queued in Kestrel's output, and the client got a reset instead (about half the
+            // runs of the FrameEdgeCaseTests, even on an idle machine). A short pause lets it go out.
+            else if (ex is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted }) await Task.Delay(FailedCloseFlushPause);
         }
         finally
         {
