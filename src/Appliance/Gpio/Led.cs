@@ -10,7 +10,7 @@ public interface ILedLine
 /// One LED: steady, blinking through a pattern's steps, or flashed briefly on top of that. Blinking
 /// is the only thing here on a timer (TimeProvider, so tests run it on a fake clock); the LED's
 /// meaning is decided elsewhere, from events. A missing line (no GPIO) keeps the state so the
-/// status can still be logged and reported.
+/// status can still be logged and reported, and does not blink (nobody would see it).
 /// </summary>
 public sealed class Led : IDisposable
 {
@@ -46,7 +46,7 @@ public sealed class Led : IDisposable
             {
                 _line = value;
                 _written = null;
-                Write();
+                Apply();
             }
         }
     }
@@ -97,10 +97,13 @@ public sealed class Led : IDisposable
         }
     }
 
+    // Blinking needs a line to blink: without one (no GPIO) the pattern is kept for reporting but no
+    // timer runs, so an appliance without LEDs spends no CPU on them (a blink is two wake-ups a second).
     private void Apply()
     {
         Write();
-        _stepTimer.Change(_steps.Count > 1 ? _unit * _steps[_step].Units : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var blinking = _steps.Count > 1 && _line is not null && !_disposed;
+        _stepTimer.Change(blinking ? _unit * _steps[_step].Units : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     // Only real transitions reach the line: a steady LED costs no system calls.

@@ -13,7 +13,9 @@ namespace Appliance.Storage;
 public sealed class StorageMonitor(StorageGuard guard, HealthRegistry health, ILogger<StorageMonitor> log) : IDisposable
 {
     public const string Component = "storage";
-    public static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
+    // Slow on purpose: while anything records, its own check runs every second; an idle box only needs
+    // to notice a disk filled by something else, and a faster timer would wake it for nothing.
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(60);
 
     private Timer? _timer;
 

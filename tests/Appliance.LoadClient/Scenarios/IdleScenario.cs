@@ -24,6 +24,7 @@ public sealed class IdleScenario : IScenario
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(2), cancellation);
+            await MeasureIdleCpuAsync(service, options, report, cancellation);
             var rssBefore = service.Process.RssBytes() ?? 0;
             var threadsBefore = service.Process.Threads();
 
@@ -121,5 +122,20 @@ public sealed class IdleScenario : IScenario
             if (probe is not null) clients.Add(probe);
             await Task.WhenAll(clients.Select(c => c.DisposeAsync().AsTask()));
         }
+    }
+
+    // The service alone, no client connected (and no MediaMTX: the load client starts none): CPU used
+    // over the measured window, from /proc (utime + stime, 10 ms ticks). An idle appliance should
+    // sleep; whatever wakes it on a timer shows here.
+    private async Task MeasureIdleCpuAsync(RunningService service, Options options, Report report, CancellationToken cancellation)
+    {
+        var window = TimeSpan.FromSeconds(Math.Max(30, options.DurationSeconds));
+        var before = ProcessTree.Read(service.Process.Pid);
+        await Task.Delay(window, cancellation);
+        var after = ProcessTree.Read(service.Process.Pid);
+        if (before is null || after is null) { report.Observe(Name, "idle CPU: the service exited"); return; }
+        var used = after.Cpu - before.Cpu;
+        report.Add(Name, $"service CPU with no client and no MediaMTX, over {window.TotalSeconds:0} s",
+            $"{Report.Number(used.TotalMilliseconds)} ms = {used.TotalSeconds / window.TotalSeconds * 100:0.000} % of a core");
     }
 }

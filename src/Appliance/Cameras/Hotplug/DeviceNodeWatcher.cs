@@ -45,13 +45,20 @@ public sealed class DeviceNodeWatcher : IDisposable
             _watcher.Renamed += (_, _) => Poke();
             _watcher.Error += (_, e) =>
             {
+                // A full inotify queue lost events but the watch itself is fine: compare the listing now.
+                // Anything else ends the watch: poll from here on.
+                if (e.GetException() is InternalBufferOverflowException)
+                {
+                    _log.LogWarning("inotify on {Dir} overflowed; rescanning", _directory);
+                    PollOnce();
+                    return;
+                }
                 _log.LogWarning(e.GetException(), "inotify on {Dir} failed; falling back to polling", _directory);
                 StartPolling();
             };
             _watcher.EnableRaisingEvents = true;
+            // No timer with inotify: an idle appliance wakes for nothing (a lost event is the overflow above).
             Mode = "inotify";
-            // A slow safety poll even with inotify: a missed event (queue overflow) heals itself.
-            _poll = new Timer(_ => PollOnce(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException or UnauthorizedAccessException)
         {
