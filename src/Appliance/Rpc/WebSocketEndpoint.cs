@@ -36,6 +36,9 @@ public sealed class WebSocketEndpoint(
     /// <summary>How long a connection the WebSocket itself failed stays open for its close frame to be sent (bounded: one per connection).</summary>
     private static readonly TimeSpan FailedCloseFlushPause = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How long after a console session's end its sockets are closed (see <see cref="ArmSessionExpiry"/>).</summary>
+    private static readonly TimeSpan SessionExpiryMargin = TimeSpan.FromMilliseconds(50);
+
     public async Task HandleAsync(HttpContext context)
     {
         var server = config.Current.Server;
@@ -128,7 +131,10 @@ public sealed class WebSocketEndpoint(
     private CancellationTokenSource? ArmSessionExpiry(RpcConnection connection)
     {
         if (connection.ConsoleSessionId is not { } id || connection.Auth?.ExpiresAt is not { } expiresAt) return null;
-        var expiry = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (expiresAt - sessions.Now).Ticks)));
+        // A little after the instant, never before it: timers may fire a few milliseconds early, and a
+        // client told "session expired" must find the session expired when it asks GET /api/session
+        // at once (seen in CI: the socket closed, the session still answered 200 for a moment).
+        var expiry = new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(1, (expiresAt - sessions.Now).Ticks)) + SessionExpiryMargin);
         expiry.Token.UnsafeRegister(_ =>
         {
             if (connection.ConsoleSessionId != id) return;   // it authenticated with a credential of its own since
