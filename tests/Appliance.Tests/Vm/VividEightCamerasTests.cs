@@ -20,6 +20,11 @@ namespace Appliance.Tests.Vm;
 /// </summary>
 [Category("Vm")]
 [Category("VmScale")]
+// Quarantined (build.ps1 vm-test leaves VmQuarantine out; run it with --filter Category=VmScale): it
+// passed in 3 of 4 runs on 2026-12-07, and in the fourth one snapshot of the eight, taken while all eight
+// record, failed with "Output file #0 does not contain any stream" after 120 s in the saturated TCG
+// guest. Whether the stand-in's relay or the snapshot's stream probing is at fault is open (issue 17).
+[Category("VmQuarantine")]
 [NonParallelizable]
 public class VividEightCamerasTests
 {
