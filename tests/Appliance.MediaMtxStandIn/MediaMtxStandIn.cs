@@ -173,6 +173,9 @@ public sealed class MediaMtxStandIn : IAsyncDisposable
     /// configured, removable with deletesegment, kept across restarts.</summary>
     public void AddRecordingSegment(string path, DateTimeOffset start) => _core.RecordingFiles.Add(path, start);
 
+    /// <summary>The RTSP relay's last lines on stderr (its own diagnostics and GStreamer's warnings), for a failed test's report.</summary>
+    public string RelayErrors => _core.Relay?.ErrorTail ?? "";
+
     private void OnRelayEvent(RelayEvent e)
     {
         if (e.Event != "auth") _core.OnRelayEvent(e);

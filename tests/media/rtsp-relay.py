@@ -155,9 +155,10 @@ class Path:
 
     def on_sample(self, sink):
         sample = sink.emit("pull-sample")
-        buf = sample.get_buffer().copy()
-        buf.pts = Gst.CLOCK_TIME_NONE  # restamped by appsrc do-timestamp
-        buf.dts = Gst.CLOCK_TIME_NONE
+        with GI_LOCK:  # struct fields (pts, dts): see Router.do_check
+            buf = sample.get_buffer().copy()
+            buf.pts = Gst.CLOCK_TIME_NONE  # restamped by appsrc do-timestamp
+            buf.dts = Gst.CLOCK_TIME_NONE
         with self.lock:
             readers = list(self.readers)
             self.received += buf.get_size()
@@ -188,6 +189,14 @@ class Path:
             self.readers[src] = reader_id
         emit("reader_added", path=self.name, id=reader_id)
         media.connect("unprepared", lambda m: self.drop_reader(src))
+        media.connect("prepared", lambda m: self.check_reader_caps(m, reader_id))
+
+    def check_reader_caps(self, media, reader_id):
+        """The SDP of a DESCRIBE is built from each stream's caps once the medium is prepared: a
+        stream without caps is left out of it, and the reader is told of a stream with no track."""
+        for i in range(media.n_streams()):
+            if media.get_stream(i).get_caps() is None:
+                log(f"[{self.name}] reader {reader_id}: stream {i} has no caps when prepared; its SDP has no track for it")
 
     def drop_reader(self, src):
         with self.lock:
@@ -252,24 +261,30 @@ class Router(GstRtspServer.RTSPAuth):
         path.end_readers()
 
     def do_check(self, ctx, check):
-        if check != "auth.check.url" or ctx.uri is None:
-            return True
+        # The request's fields are read once, under GI_LOCK: PyGObject builds a boxed struct's field
+        # accessors on first use, and two client threads doing that at once intermittently got
+        # "AttributeError: 'RTSPUrl' object has no attribute 'abspath'" (the request was then refused
+        # as "not allowed"; seen in the eight-camera VM test, nine times in one run).
+        with GI_LOCK:
+            if check != "auth.check.url" or ctx.uri is None:
+                return True
+            request = Request(ctx.uri.abspath, ctx.uri.query or "", ctx.method, ctx.client, ctx.session, ctx.request)
         with self.lock:
-            path = self.find(ctx.uri.abspath)
-            client = ctx.client
+            path = self.find(request.abspath)
+            client = request.client
             is_reader = client not in self.publishers
         if path is None:
             return True  # not configured -> 404 from the mount lookup
-        if self.auth_http_address and ctx.method in AUTHENTICATED_METHODS:
-            action = "read" if is_reader and ctx.method != GstRtsp.RTSPMethod.ANNOUNCE else "publish"
+        if self.auth_http_address and request.method in AUTHENTICATED_METHODS:
+            action = "read" if is_reader and request.method != GstRtsp.RTSPMethod.ANNOUNCE else "publish"
             with self.lock:
                 known = (client, action) in self.allowed
             if not known:
-                if not self.authorize(ctx, path, action):
+                if not self.authorize(request, path, action):
                     return False  # the 401 is sent
                 with self.lock:
                     self.allowed.add((client, action))
-        if is_reader and ctx.method == GstRtsp.RTSPMethod.DESCRIBE:
+        if is_reader and request.method == GstRtsp.RTSPMethod.DESCRIBE:
             path.wait_for_publisher()  # on-demand paths only; outside the router's lock
         mount = "/" + path.name
         kick = []
@@ -277,7 +292,7 @@ class Router(GstRtspServer.RTSPAuth):
             mounts = self.mounts.get(client)
             if mounts is None:
                 return True  # not seen connecting: nothing mounted for it -> 404
-            if ctx.method == GstRtsp.RTSPMethod.ANNOUNCE:
+            if request.method == GstRtsp.RTSPMethod.ANNOUNCE:
                 # like MediaMTX overridePublisher=yes: new publisher kicks old
                 kick = [c for c, p in self.publishers.items()
                         if p is path and c is not client]
@@ -295,17 +310,19 @@ class Router(GstRtspServer.RTSPAuth):
             c.close()
         return True
 
-    def authorize(self, ctx, path, action):
+    def authorize(self, request, path, action):
         """Asks the auth server as MediaMTX would; on a refusal answers 401 itself."""
-        user, password = basic_credentials(header(ctx.request, GstRtsp.RTSPHeaderField.AUTHORIZATION))
-        query = ctx.uri.query or ""
+        with GI_LOCK:
+            user, password = basic_credentials(header(request.message, GstRtsp.RTSPHeaderField.AUTHORIZATION))
+            user_agent = header(request.message, GstRtsp.RTSPHeaderField.USER_AGENT)
+            ip = request.client.get_connection().get_ip()
+        query = request.query
         token = password or query_token(query)
-        ip = ctx.client.get_connection().get_ip()
         with self.lock:
-            conn_id = self.client_ids.setdefault(ctx.client, str(uuid.uuid4()))
+            conn_id = self.client_ids.setdefault(request.client, str(uuid.uuid4()))
         body = {"ip": ip, "user": user, "password": password, "token": token, "action": action,
                 "path": path.name, "protocol": "rtsp", "id": conn_id, "query": query,
-                "userAgent": header(ctx.request, GstRtsp.RTSPHeaderField.USER_AGENT)}
+                "userAgent": user_agent}
         status = post_json(self.auth_http_address, body)
         emit("auth", path=path.name, action=action, user=user, ip=ip, status=status)
         if 200 <= status <= 299:
@@ -313,10 +330,11 @@ class Router(GstRtspServer.RTSPAuth):
         challenge = not user and not password and not token
         if not challenge:
             time.sleep(0.2)  # MediaMTX pauses up to 4 s after wrong credentials
-        _, response = GstRtsp.rtsp_message_new_response(GstRtsp.RTSPStatusCode.UNAUTHORIZED, "Unauthorized", ctx.request)
-        if challenge:
-            response.add_header(GstRtsp.RTSPHeaderField.WWW_AUTHENTICATE, 'Basic realm="mediamtx"')
-        ctx.client.send_message(ctx.session, response)
+        with GI_LOCK:
+            _, response = GstRtsp.rtsp_message_new_response(GstRtsp.RTSPStatusCode.UNAUTHORIZED, "Unauthorized", request.message)
+            if challenge:
+                response.add_header(GstRtsp.RTSPHeaderField.WWW_AUTHENTICATE, 'Basic realm="mediamtx"')
+        request.client.send_message(request.session, response)
         return False
 
     def find(self, abspath):
@@ -342,6 +360,17 @@ class Router(GstRtspServer.RTSPAuth):
         for path in paths:
             path.report_bytes()
         return True  # keep the GLib timeout
+
+
+GI_LOCK = threading.Lock()  # see Router.do_check
+
+
+class Request:
+    """What do_check needs of one RTSP request, read out of its RTSPContext under GI_LOCK."""
+
+    def __init__(self, abspath, query, method, client, session, message):
+        self.abspath, self.query, self.method = abspath, query, method
+        self.client, self.session, self.message = client, session, message
 
 
 AUTHENTICATED_METHODS = (GstRtsp.RTSPMethod.DESCRIBE, GstRtsp.RTSPMethod.ANNOUNCE, GstRtsp.RTSPMethod.SETUP)
@@ -404,7 +433,19 @@ def read_commands(router, loop):
     GLib.idle_add(loop.quit)
 
 
+def warm_up_bindings():
+    """Touches, in the main thread before any client thread runs, the struct fields the client threads
+    read, so PyGObject has built their accessors already (see Router.do_check)."""
+    ok, url = GstRtsp.RTSPUrl.parse("rtsp://127.0.0.1:1/warm/up?token=x")
+    if ok == GstRtsp.RTSPResult.OK:
+        _ = (url.abspath, url.query)
+    buf = Gst.Buffer.new()
+    buf.pts = buf.dts = Gst.CLOCK_TIME_NONE
+    _ = buf.get_size()
+
+
 def main():
+    warm_up_bindings()
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", default="8554")
     ap.add_argument("--address", default="127.0.0.1")

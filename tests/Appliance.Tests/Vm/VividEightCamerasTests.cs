@@ -63,6 +63,8 @@ public class VividEightCamerasTests
         // Whatever failed: how busy the guest was and what each camera's publisher and recorder were doing.
         if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed && _host is not null)
             TestContext.Out.WriteLine("at the failure: " + Diagnostics());
+        // The relay's own diagnostics (a reader told of a stream with no track, GStreamer warnings), pass or fail.
+        if (_standIn?.RelayErrors is { Length: > 0 } relayErrors) TestContext.Out.WriteLine("relay stderr (last lines):\n" + relayErrors);
         foreach (var c in _clients) await c.DisposeAsync();
         _clients.Clear();
         if (_host is not null) await _host.DisposeAsync();
