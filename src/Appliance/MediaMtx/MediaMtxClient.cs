@@ -75,6 +75,10 @@ public sealed class MediaMtxClient : IDisposable
     /// <summary>Open while MediaMTX is taken for down: calls fail fast without asking it.</summary>
     public CircuitState Circuit => _circuit.State;
 
+    /// <summary>MediaMTX is back (its API port accepts again): let the next call through at once instead
+    /// of after the rest of the circuit's break.</summary>
+    public void EndCircuitBreak() => _circuit.EndBreak();
+
     /// <summary>Version and start time, or null for MediaMTX before v1.15.2 (no /v3/info).</summary>
     public async Task<ServerInfo?> GetInfoAsync(CancellationToken ct)
     {

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
 using System.Threading.Channels;
-using System.Threading.RateLimiting;
 using Appliance.Security;
 
 namespace Appliance.Rpc;
@@ -18,7 +17,7 @@ public readonly record struct OutboundFrame(byte[] Buffer, int Length, bool Pool
 }
 
 /// <summary>
-/// One WebSocket client: its identity, the role bound to it, its rate limiter, and its bounded
+/// One WebSocket client: its identity, the role bound to it, its request budget, and its bounded
 /// send queue. The queue is what keeps one slow client from growing memory or holding up
 /// others. Replies and notifications share one FIFO (so they go out in the order they were made)
 /// but each has its own budget: notifications past theirs are dropped (and counted), so a burst of
@@ -35,7 +34,7 @@ public sealed class RpcConnection : IDisposable
     private int _queuedReplies;
     private int _queuedNotifications;
     private readonly CancellationTokenSource _closed = new();
-    private RateLimiter _limiter;
+    private RequestBucket _requests;
     private long _droppedNotifications;
     private volatile bool _sendingComplete;
     private volatile Notifications.EventSubscription? _subscription;
@@ -43,13 +42,13 @@ public sealed class RpcConnection : IDisposable
     private CloseRequest? _closeRequest;
     private volatile bool _revoked;
 
-    public RpcConnection(IPAddress? remote, string requestHost, int replyCapacity, int notificationCapacity, RateLimiter limiter)
+    public RpcConnection(IPAddress? remote, string requestHost, int replyCapacity, int notificationCapacity, RequestBucket requests)
     {
         _notificationCapacity = notificationCapacity;
         Id = "c" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
         Remote = remote;
         RequestHost = requestHost;
-        _limiter = limiter;
+        _requests = requests;
         _replySlots = new SemaphoreSlim(replyCapacity, replyCapacity);
         _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(replyCapacity + notificationCapacity)
         {
@@ -161,13 +160,11 @@ public sealed class RpcConnection : IDisposable
     public Role CurrentRole(DateTimeOffset now) =>
         !_revoked && Auth is { Ok: true } a && (a.ExpiresAt is null || a.ExpiresAt > now) ? a.Role : Role.None;
 
-    public RateLimitLease TryAcquire() => _limiter.AttemptAcquire();
+    /// <summary>Takes one request from the connection's rate limit; false means "rate limited".</summary>
+    public bool TryTakeRequest() => Volatile.Read(ref _requests).TryTake();
 
-    public void ReplaceLimiter(RateLimiter limiter)
-    {
-        var old = Interlocked.Exchange(ref _limiter, limiter);
-        old.Dispose();
-    }
+    /// <summary>security.rate_limit_* changed: the connection starts over with the new budget.</summary>
+    public void ReplaceRequestBucket(RequestBucket requests) => Volatile.Write(ref _requests, requests);
 
     /// <summary>Queues a reply to a request that holds a reply slot (so there is always room).
     /// A reply to a connection that is closing is dropped quietly, and its slot given back.</summary>
@@ -208,7 +205,6 @@ public sealed class RpcConnection : IDisposable
     {
         Close();
         while (TryTakeNext(out var frame)) frame.Release();
-        _limiter.Dispose();
         _closed.Dispose();
         _replySlots.Dispose();
     }

@@ -36,7 +36,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
             if (BatchScan.IsLargerThan(message.Span, max, out var elements))
             {
                 metrics.RecordProtocolError();
-                using var lease = connection.TryAcquire();
+                connection.TryTakeRequest();
                 WriteError(json, NullId, RpcErrorCode.InvalidRequest, $"Invalid Request: batch too large ({elements} > {max})", null, null);
                 wrote = true;
                 return Finish();
@@ -51,8 +51,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
             {
                 metrics.RecordProtocolError();
                 // A stream of garbage costs the sender its rate limit like any request would.
-                using var lease = connection.TryAcquire();
-                if (lease.IsAcquired) WriteError(json, NullId, RpcErrorCode.ParseError, "Parse error: " + FirstLine(ex.Message), null, null);
+                if (connection.TryTakeRequest()) WriteError(json, NullId, RpcErrorCode.ParseError, "Parse error: " + FirstLine(ex.Message), null, null);
                 else WriteError(json, NullId, RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
                 wrote = true;
                 return Finish();
@@ -69,7 +68,7 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
                     if (length == 0 || length > max)
                     {
                         metrics.RecordProtocolError();
-                        using var lease = connection.TryAcquire();
+                        connection.TryTakeRequest();
                         WriteError(json, NullId, RpcErrorCode.InvalidRequest,
                             length == 0 ? "Invalid Request: empty batch" : $"Invalid Request: batch too large ({length} > {max})", null, null);
                         wrote = true;
@@ -115,15 +114,12 @@ public sealed class RpcDispatcher(RpcMethodTable methods, Authenticator authenti
         var replyId = hasId ? request.GetProperty("id") : NullId;
 
         // Every element counts against the limiter, well-formed or not.
-        using (var lease = connection.TryAcquire())
+        if (!connection.TryTakeRequest())
         {
-            if (!lease.IsAcquired)
-            {
-                metrics.RecordProtocolError();
-                if (isObject && !request.TryGetProperty("id", out _)) return false;   // a notification gets no answer
-                WriteError(json, replyId, RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
-                return true;
-            }
+            metrics.RecordProtocolError();
+            if (isObject && !request.TryGetProperty("id", out _)) return false;   // a notification gets no answer
+            WriteError(json, replyId, RpcErrorCode.RateLimited, "Rate limit exceeded: slow down and retry", null, null);
+            return true;
         }
 
         if (!isObject)

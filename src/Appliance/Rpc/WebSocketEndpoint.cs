@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Unicode;
-using System.Threading.RateLimiting;
 using Appliance.Configuration;
 using Appliance.Http;
 using Appliance.Security;
@@ -67,7 +66,7 @@ public sealed class WebSocketEndpoint(
             KeepAliveTimeout = TimeSpan.FromSeconds(server.PingTimeout + server.SendTimeout),
         });
         using var connection = new RpcConnection(remote, context.Request.Host.Host,
-            server.SendQueueCapacity, server.NotificationQueueCapacity, CreateLimiter(config.Current.Security));
+            server.SendQueueCapacity, server.NotificationQueueCapacity, RequestBucket.For(config.Current.Security));
         AuthenticateFromHeaders(context, connection);
         connections.Add(connection);
         // A logout between the cookie check and Add found no connection to close: look again now it is listed.
@@ -145,23 +144,6 @@ public sealed class WebSocketEndpoint(
         return expiry;
     }
 
-    /// <summary>A token bucket that holds <c>rate_limit_burst</c> requests and refills exactly
-    /// <c>rate_limit_per_minute</c> per minute, in steps of at least 100 ms (a finer timer would
-    /// cost more than it saves).</summary>
-    public static RateLimiter CreateLimiter(SecuritySection security)
-    {
-        var perMinute = Math.Max(1, security.RateLimitPerMinute);
-        var tokensPerStep = (int)Math.Ceiling(perMinute / 600.0);
-        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = security.RateLimitBurst,
-            TokensPerPeriod = tokensPerStep,
-            ReplenishmentPeriod = TimeSpan.FromMinutes(1) * tokensPerStep / perMinute,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        });
-    }
-
     // JavaScript clients send their credential on the upgrade: a valid one counts as authenticate.
     // A wrong one counts as a failed attempt from that address, like a failed authenticate.
     private void AuthenticateFromHeaders(HttpContext context, RpcConnection connection)
@@ -234,48 +216,66 @@ public sealed class WebSocketEndpoint(
     /// <returns>The close this side starts (1009, 1007), or null when the peer closed or the socket ended.</returns>
     private async Task<CloseRequest?> ReceiveLoopAsync(WebSocket socket, RpcConnection connection, int maxMessageSize, CancellationToken cancellation)
     {
-        using var inFlight = new SemaphoreSlim(MaxInFlight);
-        var pending = new List<Task>();
-        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        // Nothing is held for a client that sends nothing: the buffer is rented when a message
+        // starts, the in-flight gate and task list are made with the first request.
+        SemaphoreSlim? inFlight = null;
+        List<Task>? pending = null;
+        byte[]? buffer = null;
         var count = 0;
         try
         {
             while (socket.State == WebSocketState.Open)
             {
                 var limit = connection.HasAuthenticated ? maxMessageSize : Math.Min(maxMessageSize, MaxUnauthenticatedMessageSize);
-                if (count == buffer.Length)
+                if (buffer is null)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
-                    buffer.AsSpan(0, count).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = bigger;
+                    // Between messages, wait with a zero-byte read: the WebSocket reads the next frame's
+                    // header only, and Kestrel's socket transport rents memory only once bytes arrive.
+                    // (An idle connection used to hold a 4 KiB buffer here for as long as it stayed quiet.)
+                    var next = await socket.ReceiveAsync(Memory<byte>.Empty, cancellation);
+                    if (next.MessageType == WebSocketMessageType.Close) return null;
+                    buffer = ArrayPool<byte>.Shared.Rent(4096);
+                    // An empty final frame is a whole (empty) message already; anything else is read below.
+                    if (!next.EndOfMessage) continue;
                 }
-                var received = await socket.ReceiveAsync(buffer.AsMemory(count), cancellation);
-                if (received.MessageType == WebSocketMessageType.Close) return null;
-                count += received.Count;
-                if (count > limit)
+                else
                 {
-                    log.LogInformation("Connection {Id}: message larger than {Max} bytes, closing with 1009", connection.Id, limit);
-                    return new CloseRequest(WebSocketCloseStatus.MessageTooBig, $"message exceeds {limit} bytes" +
-                        (connection.HasAuthenticated ? "" : " (authenticate first)"));
-                }
-                if (!received.EndOfMessage) continue;
-                // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
-                if (received.MessageType == WebSocketMessageType.Text && !Utf8.IsValid(buffer.AsSpan(0, count)))
-                {
-                    metrics.RecordProtocolError();
-                    return new CloseRequest(WebSocketCloseStatus.InvalidPayloadData, "text frame is not valid UTF-8");
+                    if (count == buffer.Length)
+                    {
+                        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
+                        buffer.AsSpan(0, count).CopyTo(bigger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = bigger;
+                    }
+                    var received = await socket.ReceiveAsync(buffer.AsMemory(count), cancellation);
+                    if (received.MessageType == WebSocketMessageType.Close) return null;
+                    count += received.Count;
+                    if (count > limit)
+                    {
+                        log.LogInformation("Connection {Id}: message larger than {Max} bytes, closing with 1009", connection.Id, limit);
+                        return new CloseRequest(WebSocketCloseStatus.MessageTooBig, $"message exceeds {limit} bytes" +
+                            (connection.HasAuthenticated ? "" : " (authenticate first)"));
+                    }
+                    if (!received.EndOfMessage) continue;
+                    // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
+                    if (received.MessageType == WebSocketMessageType.Text && !Utf8.IsValid(buffer.AsSpan(0, count)))
+                    {
+                        metrics.RecordProtocolError();
+                        return new CloseRequest(WebSocketCloseStatus.InvalidPayloadData, "text frame is not valid UTF-8");
+                    }
                 }
 
                 // Backpressure: the next request is taken only when its reply has room in the queue,
                 // so a client that sends faster than it reads waits on its own TCP window.
                 await connection.ReserveReplySlotAsync(cancellation);
+                inFlight ??= new SemaphoreSlim(MaxInFlight);
                 await inFlight.WaitAsync(cancellation);
-                // Hand the buffer to the handler (it returns it to the pool) and receive into a fresh one.
+                // Hand the buffer to the handler (it returns it to the pool); the next message rents its own.
                 var message = buffer;
                 var length = count;
-                buffer = ArrayPool<byte>.Shared.Rent(4096);
+                buffer = null;
                 count = 0;
+                pending ??= [];
                 pending.RemoveAll(t => t.IsCompleted);
                 pending.Add(HandleMessageAsync(connection, message, length, inFlight, cancellation));
             }
@@ -283,8 +283,10 @@ public sealed class WebSocketEndpoint(
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            try { await Task.WhenAll(pending); } catch (OperationCanceledException) { }
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            if (pending is not null)
+                try { await Task.WhenAll(pending); } catch (OperationCanceledException) { }
+            inFlight?.Dispose();
         }
     }
 

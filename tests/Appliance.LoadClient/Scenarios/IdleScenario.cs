@@ -66,11 +66,23 @@ public sealed class IdleScenario : IScenario
             // Hold them for the duration, sampling memory and watching for dropped connections.
             Console.Error.WriteLine($"  idle: holding for {options.DurationSeconds} s");
             var peak = rssAfter;
+            var holdCpuBefore = ProcessTree.Read(service.Process.Pid);
+            var holdStarted = Stopwatch.GetTimestamp();
             var holdUntil = Stopwatch.GetTimestamp() + options.DurationSeconds * Stopwatch.Frequency;
             for (var tick = 0; tick < options.DurationSeconds + 5 && Stopwatch.GetTimestamp() < holdUntil; tick++)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
                 peak = Math.Max(peak, service.Process.RssBytes() ?? 0);
+            }
+            // What the quiet connections cost in CPU: their keep-alive pings (server.ping_interval) and
+            // nothing else; a timer per connection shows here.
+            var holdCpuAfter = ProcessTree.Read(service.Process.Pid);
+            var held = Stopwatch.GetElapsedTime(holdStarted);
+            if (holdCpuBefore is not null && holdCpuAfter is not null)
+            {
+                var used = holdCpuAfter.Cpu - holdCpuBefore.Cpu;
+                report.Add(Name, $"service CPU while holding {idle.Count} idle connections, over {held.TotalSeconds:0} s",
+                    $"{Report.Number(used.TotalMilliseconds)} ms = {used.TotalSeconds / held.TotalSeconds * 100:0.000} % of a core");
             }
             var dropped = idle.Where(c => !c.IsOpen).ToList();
             report.Add(Name, $"connections dropped while idle ({options.DurationSeconds} s)", Report.Number(dropped.Count));

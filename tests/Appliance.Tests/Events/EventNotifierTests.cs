@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Appliance.Cameras;
 using Appliance.Configuration;
 using Appliance.Events;
@@ -38,7 +37,7 @@ public class EventNotifierTests
 
     private RpcConnection Client(string host = "10.0.0.5", EventSubscription? subscription = null, bool authenticated = true, int queue = 16)
     {
-        var c = new RpcConnection(IPAddress.Loopback, host, 16, queue, new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 }));
+        var c = new RpcConnection(IPAddress.Loopback, host, 16, queue, new RequestBucket(100, perMinute: 600));
         if (authenticated) c.Bind(AuthResult.Success(Role.Viewer, "t", null, "jwt"));
         c.Subscription = subscription;
         _connections.Add(c);

@@ -23,7 +23,7 @@ public sealed class MediaMtxFixture : IAsyncDisposable
     /// camera (the VM's vivid devices); <paramref name="cameraNodes"/> is then unused.</param>
     public static async Task<MediaMtxFixture> StartAsync(StandInOptions? options = null, string mediaMtxExtra = "", string extraToml = "",
         bool standInRunning = true, Action<TestDirectory>? prepare = null, string storageExtra = "", string recordingExtra = "", bool authHook = false,
-        bool realCameras = false, params string[] cameraNodes)
+        bool realCameras = false, bool productionHealthTimings = false, params string[] cameraNodes)
     {
         const string virtualCamera = """
             [[camera.virtual]]
@@ -40,13 +40,7 @@ public sealed class MediaMtxFixture : IAsyncDisposable
             [mediamtx]
             api_port = {standIn.ApiPort}
             rtsp_port = {standIn.RtspPort}
-            request_timeout = 1
-            health_check_interval = 0.5
-            health_failure_threshold = 3
-            health_circuit_breaker_timeout = 2
-            health_max_backoff_interval = 0.5
-            health_recovery_confirmation_threshold = 2
-            backoff_base_multiplier = 1.5
+            {(productionHealthTimings ? "" : QuickHealthTimings)}
             {mediaMtxExtra}
 
             {(realCameras ? "" : virtualCamera)}
@@ -59,6 +53,18 @@ public sealed class MediaMtxFixture : IAsyncDisposable
         }, storageExtra: storageExtra, recordingExtra: recordingExtra, mediaAuthHookPort: hookPort);
         return new MediaMtxFixture(standIn, host);
     }
+
+    /// <summary>Health and circuit settings that play a fault out in seconds (left out with productionHealthTimings,
+    /// which keeps the service's defaults: backoff up to 120 s, a 60 s circuit break).</summary>
+    private const string QuickHealthTimings = """
+        request_timeout = 1
+        health_check_interval = 0.5
+        health_failure_threshold = 3
+        health_circuit_breaker_timeout = 2
+        health_max_backoff_interval = 0.5
+        health_recovery_confirmation_threshold = 2
+        backoff_base_multiplier = 1.5
+        """;
 
     private static int FreePort()
     {

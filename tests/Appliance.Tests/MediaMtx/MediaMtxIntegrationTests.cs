@@ -96,6 +96,30 @@ public class MediaMtxIntegrationTests
         Assert.That(Code(after), Is.EqualTo(0));
     }
 
+    // Issue 19: with the service's own backoff (here ~100 s before the fourth check) and its circuit open
+    // for a minute, MediaMTX coming back is still noticed within 5 s: while nothing listens on the API
+    // port a connect probe runs each second, and its first success ends both the wait and the break.
+    [Test]
+    public async Task MediaMtxComingBackIsNoticedWithinFiveSecondsWhateverTheBackoff()
+    {
+        await using var f = await MediaMtxFixture.StartAsync(standInRunning: false, productionHealthTimings: true, mediaMtxExtra: """
+            health_failure_threshold = 3
+            backoff_base_multiplier = 10
+            """);
+        var monitor = f.Host.Host.MediaMtxMonitor;
+        await MediaMtxFixture.Eventually(() => monitor.Failures >= 3 && f.Host.Host.MediaMtx.Circuit == Polly.CircuitBreaker.CircuitState.Open,
+            "three failed checks (1 s, then 10 s apart) and the circuit open; the next check ~100 s away", 25);
+        await Task.Delay(1500);
+
+        await f.StandIn.RestartAsync();
+        var back = Stopwatch.StartNew();
+        await MediaMtxFixture.Eventually(() => monitor.State is MediaMtxState.Recovering or MediaMtxState.Healthy, "MediaMTX noticed", 5);
+        TestContext.Out.WriteLine($"noticed {back.ElapsedMilliseconds} ms after the restart; {monitor.Failures} failed checks");
+        Assert.That(monitor.Failures, Is.EqualTo(3), "no check ran in between: the probe is a bare connect, not an API call");
+        await MediaMtxFixture.Eventually(() => monitor.State == MediaMtxState.Healthy, "healthy after the confirmation checks", 15);
+        Assert.That(f.StandIn.GetPathConf("virtual0"), Is.Not.Null, "paths reconciled");
+    }
+
     [Test]
     public async Task KilledMidOperationTheCircuitOpensCallsFailFastAndRecoveryIsConfirmed()
     {

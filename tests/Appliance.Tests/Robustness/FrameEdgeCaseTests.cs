@@ -167,4 +167,29 @@ public class FrameEdgeCaseTests
             Assert.That(ReplyShape.Problem(items[1]), Is.Null, items[1].GetRawText());
         }
     }
+
+    // Between messages the server waits with a zero-byte read, which also completes an empty final
+    // frame: an empty message is still a (malformed) request of its own, and a message whose first
+    // fragment is empty is still read whole.
+    [Test]
+    public async Task AnEmptyMessageIsAParseErrorAndAnEmptyFirstFragmentLosesNothing()
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + _host.Token(Role.Viewer));
+        await socket.ConnectAsync(_host.WebSocketUri, CancellationToken.None);
+
+        await socket.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, true, CancellationToken.None);
+        var (type, bytes) = await RawSocket.ReceiveAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.That(type, Is.EqualTo(WebSocketMessageType.Text), $"closed: {socket.CloseStatus} {socket.CloseStatusDescription}");
+        using (var empty = JsonDocument.Parse(bytes))
+            Assert.That(ReplyShape.ErrorCode(empty.RootElement), Is.EqualTo(-32700), empty.RootElement.GetRawText());
+
+        await socket.SendAsync(ReadOnlyMemory<byte>.Empty, WebSocketMessageType.Text, false, CancellationToken.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("""{"jsonrpc":"2.0","id":"fragmented","method":"ping"}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        (type, bytes) = await RawSocket.ReceiveAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.That(type, Is.EqualTo(WebSocketMessageType.Text), $"closed: {socket.CloseStatus} {socket.CloseStatusDescription}");
+        using var pong = JsonDocument.Parse(bytes);
+        Assert.That(pong.RootElement.GetProperty("id").GetString(), Is.EqualTo("fragmented"), pong.RootElement.GetRawText());
+        Assert.That(pong.RootElement.GetProperty("result").GetString(), Is.EqualTo("pong"));
+    }
 }

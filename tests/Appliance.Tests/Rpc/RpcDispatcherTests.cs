@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Appliance.Rpc;
 using Appliance.Security;
 using Microsoft.Extensions.Logging;
@@ -34,7 +33,7 @@ public class RpcDispatcherTests
     }
 
     private static RpcConnection Connection(int burst = 100) => new(null, "localhost", 16, 16,
-        new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions { TokenLimit = burst, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromHours(1), AutoReplenishment = false }));
+        new RequestBucket(burst, perMinute: 1));
 
     private RpcConnection Viewer()
     {

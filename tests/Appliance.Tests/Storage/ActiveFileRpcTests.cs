@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Appliance.Rpc;
 using Appliance.Rpc.Methods;
 using Appliance.Security;
@@ -28,10 +27,7 @@ public class ActiveFileRpcTests
         table.Freeze();
         var jwt = new JwtAuthority(() => Secret);
         var dispatcher = new RpcDispatcher(table, new Authenticator(jwt, new ApiKeyStore(() => dir.File("keys.json"))), new RpcMetrics(), NullLogger<RpcDispatcher>.Instance);
-        using var connection = new RpcConnection(null, "localhost", 16, 16, new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = 100, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromHours(1), AutoReplenishment = false,
-        }));
+        using var connection = new RpcConnection(null, "localhost", 16, 16, new RequestBucket(100, perMinute: 1));
         connection.Bind(jwt.Validate(jwt.Mint("op", Role.Operator, TimeSpan.FromHours(1))));
 
         using var reply = await Send(dispatcher, connection, """{"jsonrpc":"2.0","id":7,"method":"delete_recording","params":{"filename":"camera0_live.mp4"}}""");

@@ -37,11 +37,11 @@ internal sealed record JsonRpcParts(RpcMetrics Metrics, ConnectionRegistry Conne
         methods.Freeze();
         foreach (var m in methods.All) metrics.RegisterMethod(m.Name);
 
-        // security.rate_limit_* reload live: every open connection gets the new limiter.
+        // security.rate_limit_* reload live: every open connection gets the new budget.
         config.Changed += change =>
         {
             if (change.AppliedKeys.Any(k => k.StartsWith("security.rate_limit_", StringComparison.Ordinal)))
-                foreach (var c in connections.All) c.ReplaceLimiter(WebSocketEndpoint.CreateLimiter(change.Current.Security));
+                foreach (var c in connections.All) c.ReplaceRequestBucket(RequestBucket.For(change.Current.Security));
         };
         var dispatcher = new RpcDispatcher(methods, security.Authenticator, metrics, host.Log<RpcDispatcher>(),
             maxBatch: () => config.Current.Server.MaxBatch, authFailures: security.AuthFailures);

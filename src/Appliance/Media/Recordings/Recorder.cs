@@ -165,6 +165,7 @@ public sealed class Recorder
         };
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(c.Ffmpeg.RecordingExecutionTimeout);
         var knownFiles = session.Files.Count;
+        var retriedNoPicture = false;
         try
         {
             while (true)
@@ -176,15 +177,19 @@ public sealed class Recorder
                     await WaitForNewSegmentAsync(session, knownFiles, Max(deadline - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1)), ct);
                     return;
                 }
-                catch (FfmpegException) when (session.Process.HasExited && DateTimeOffset.UtcNow + ColdStreamRetryPause < deadline)
+                catch (FfmpegException ex) when (session.Process.HasExited && DateTimeOffset.UtcNow + ColdStreamRetryPause < deadline)
                 {
+                    // A read whose probe found no picture in a live stream gets one more try (LiveStreamRead).
+                    var noPicture = !retriedNoPicture && LiveStreamRead.FoundNoPicture(ex);
+                    retriedNoPicture |= noPicture;
                     // A cold on-demand stream: the first reader can be turned away while the camera's
                     // publisher is still starting (slow boards, slow cameras). Read again until the deadline;
                     // a stream that was up when this reader started and still is up is a real failure and is
                     // not retried. A reader that found it cold is, even if the stream is up by now: it can
                     // give up (FFmpeg's socket timeout on the held DESCRIBE) just as the publisher comes up.
-                    if (wasReady && await StreamIsReadyAsync(camera, ct)) throw;
-                    log.LogInformation("Recording of {Device}: the stream is still starting; reading again", camera.Device);
+                    if (!noPicture && wasReady && await StreamIsReadyAsync(camera, ct)) throw;
+                    if (noPicture) log.LogWarning("Recording of {Device}: FFmpeg found no picture in the live stream; reading again", camera.Device);
+                    else log.LogInformation("Recording of {Device}: the stream is still starting; reading again", camera.Device);
                     session.Process.Dispose();
                     session.Process = null;
                     await Task.Delay(ColdStreamRetryPause, ct);

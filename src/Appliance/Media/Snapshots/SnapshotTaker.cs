@@ -46,14 +46,29 @@ public sealed class SnapshotTaker(ConfigStore config, ILiveStreams streams, Ffmp
         var path = Path.Combine(dir, name);
 
         var (args, input) = await _source.ChooseAsync(camera, settings, ct);
+        var job = FfmpegJob.Snapshot(c.Ffmpeg);
         var started = Stopwatch.GetTimestamp();
         SnapshotOutcome outcome;
         try
         {
-            using var result = await ffmpeg.RunAsync(args, FfmpegJob.Snapshot(c.Ffmpeg), ct);
-            if (result.Stdout.Length == 0) throw new FfmpegException("FFmpeg produced no image", result.StderrTail);
-            SnapshotWriter.Write(path, result.Stdout);
-            outcome = new SnapshotOutcome(camera, name, path, now, result.Stdout.Length, request.Source, input, Stopwatch.GetElapsedTime(started), null);
+            FfmpegResult result;
+            try
+            {
+                result = await ffmpeg.RunAsync(args, job, ct);
+            }
+            catch (FfmpegException ex) when (input == "stream" && LiveStreamRead.FoundNoPicture(ex) && Stopwatch.GetElapsedTime(started) < job.ExecutionTimeout / 2)
+            {
+                // Once more (the source chosen anew: the stream may have gone meanwhile). See LiveStreamRead.
+                log.LogWarning("Snapshot of {Device}: FFmpeg found no picture in the live stream; trying once more", camera.Device);
+                (args, input) = await _source.ChooseAsync(camera, settings, ct);
+                result = await ffmpeg.RunAsync(args, job, ct);
+            }
+            using (result)
+            {
+                if (result.Stdout.Length == 0) throw new FfmpegException("FFmpeg produced no image", result.StderrTail);
+                SnapshotWriter.Write(path, result.Stdout);
+                outcome = new SnapshotOutcome(camera, name, path, now, result.Stdout.Length, request.Source, input, Stopwatch.GetElapsedTime(started), null);
+            }
             log.LogInformation("Snapshot {File} of {Device} from the {Input}: {Bytes} bytes in {Ms:F0} ms", name, camera.Device, input, outcome.FileSize, outcome.Elapsed.TotalMilliseconds);
         }
         catch (FfmpegException ex)

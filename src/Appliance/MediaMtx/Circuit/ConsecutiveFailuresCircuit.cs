@@ -36,6 +36,14 @@ public sealed class ConsecutiveFailuresCircuit
         get { lock (_gate) return _state; }
     }
 
+    /// <summary>Ends an open circuit's break now (the service saw the server come back): the next call
+    /// finds the circuit half-open and goes through as its probe. Nothing changes when it is not open.</summary>
+    public void EndBreak()
+    {
+        lock (_gate)
+            if (_state == CircuitState.Open) _openUntil = DateTimeOffset.MinValue;
+    }
+
     /// <summary>Before a call: null to let it through, else the refusal (the circuit is open).</summary>
     internal BrokenCircuitException? OnActionPreExecute()
     {

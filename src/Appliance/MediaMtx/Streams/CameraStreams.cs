@@ -18,7 +18,8 @@ namespace Appliance.MediaMtx.Streams;
 /// question to MediaMTX, then a path reconcile (<see cref="PathReconciler"/>: MediaMTX keeps API-made
 /// config in memory only, so after it restarts this re-creates every path), then one listing of the
 /// paths; the monitor is told how it went. A failing check is retried by a Polly retry with the
-/// monitor's backoff, through the client's circuit. Camera changes wake the loop so a new camera's
+/// monitor's backoff, through the client's circuit; while nothing listens on the API port, a connect
+/// probe each second (<see cref="ApiPortWatch"/>) cuts the backoff short when MediaMTX comes back. Camera changes wake the loop so a new camera's
 /// path appears at once.
 ///
 /// Between checks, while MediaMTX is healthy, the loop lists the paths every
@@ -39,6 +40,7 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private Task? _loop;
+    private volatile bool _portRefused;
 
     public CameraStreams(MediaMtxClient client, PathReconciler reconciler, MediaMtxHealthMonitor health, CameraRegistry cameras,
         ConfigStore config, EventHub events, ILogger<CameraStreams> log)
@@ -87,12 +89,18 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
         {
             MaxRetryAttempts = int.MaxValue,
             ShouldHandle = new PredicateBuilder().Handle<MediaMtxException>(e => e.Kind is MediaMtxErrorKind.Unavailable or MediaMtxErrorKind.Unauthorized),
-            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(_health.Backoff(args.AttemptNumber)),
-            OnRetry = args =>
+            // The wait happens here rather than in Polly's own delay so that it can end early: when the
+            // API port, refusing before, accepts again (ApiPortWatch), or when a camera change wakes the loop.
+            DelayGenerator = async args =>
             {
-                _health.CheckFailed(args.Outcome.Exception, args.RetryDelay);
+                var backoff = _health.Backoff(args.AttemptNumber);
+                var failure = args.Outcome.Exception;
+                if (failure?.InnerException is not BrokenCircuitException) _portRefused = ApiPortWatch.IsRefused(failure);
+                _health.CheckFailed(failure, backoff);
                 MarkStreamsDown();
-                return ValueTask.CompletedTask;
+                if (await ApiPortWatch.WaitAsync(backoff, ApiPortAcceptsAsync, _wake, args.Context.CancellationToken))
+                    _client.EndCircuitBreak();
+                return TimeSpan.Zero;
             },
         }).Build();
 
@@ -110,6 +118,17 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
             }
             if (!await FollowStreamsUntilAsync(DateTimeOffset.UtcNow + _health.NextCheckIn)) break;
         }
+    }
+
+    // Probed only while the last real failure was a refused connection (nothing listening): a port that
+    // accepts but fails is paced by the backoff alone.
+    private async Task<bool> ApiPortAcceptsAsync()
+    {
+        if (!_portRefused) return false;
+        var m = _config.Current.Mediamtx;
+        if (!await ApiPortWatch.AcceptsAsync(m.Host, m.ApiPort, _stop.Token)) return false;
+        _log.LogInformation("MediaMTX's API port {Host}:{Port} accepts again: checking now", m.Host, m.ApiPort);
+        return true;
     }
 
     private async ValueTask CheckOnceAsync(CancellationToken ct)
