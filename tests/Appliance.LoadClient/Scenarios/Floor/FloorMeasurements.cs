@@ -31,9 +31,15 @@ public static class FloorMeasurements
         record(Figure.IdleRss, idle.RssBytes / 1024.0 / 1024.0);
 
         var window = TimeSpan.FromSeconds(options.FloorIdleSeconds);
+        var runBefore = ThreadRunTime.Read(server.Pid);
+        var started = Stopwatch.GetTimestamp();
         await Task.Delay(window, cancellation);
+        var runAfter = ThreadRunTime.Read(server.Pid);
+        var elapsed = Stopwatch.GetElapsedTime(started);
         var afterWindow = server.Read() ?? throw new InvalidOperationException($"{server.Kind} exited while idle");
-        record(Figure.IdleCpu, (afterWindow.Cpu - idle.Cpu) / window * 100);
+        record(Figure.IdleCpuTicks, (afterWindow.Cpu - idle.Cpu) / window * 100);
+        if (runBefore is not null && runAfter is not null) record(Figure.IdleCpu, ThreadRunTime.Between(runBefore, runAfter) / elapsed * 100);
+        else observe("no /proc/PID/task/TID/schedstat: idle CPU only in 10 ms ticks");
 
         var clients = new ConcurrentBag<RpcClient>();
         try
