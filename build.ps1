@@ -192,6 +192,7 @@ function Get-CrossProperties([string]$TargetRid) {
 }
 
 function Get-BinaryPath([string]$TargetRid) { Join-Path $Artifacts "publish/$TargetRid/appliance" }
+function Get-FloorBinaryPath { Join-Path $Artifacts 'publish/floor-linux-x64/appliance-floor' }
 
 # ---------------------------------------------------------------------------------------------
 # Tasks
@@ -499,21 +500,35 @@ function Invoke-Publish([string]$TargetRid = $Rid) {
     $out = Join-Path $Artifacts "publish/$TargetRid"
     $arguments = @('publish', $ServiceProject, '-c', 'Release', '-r', $TargetRid, '-o', $out, '-tl:off',
         "-p:SourceRevisionId=$(Get-GitRevision)") + (Get-CrossProperties $TargetRid)
-    Write-Host "> dotnet $($arguments -join ' ')" -ForegroundColor DarkGray
+    Invoke-WarningFreePublish "publish $TargetRid" $arguments (Get-BinaryPath $TargetRid)
+}
+
+# Runs `dotnet publish` with the given arguments, echoing its output; throws on a non-zero exit,
+# on any warning line (a trim/AOT warning is a broken binary), or when $Binary was not produced.
+function Invoke-WarningFreePublish([string]$Label, [string[]]$Arguments, [string]$Binary) {
+    Write-Host "> dotnet $($Arguments -join ' ')" -ForegroundColor DarkGray
     $PSNativeCommandUseErrorActionPreference = $false # checked below, after the output is scanned
-    $lines = & dotnet @arguments 2>&1 | ForEach-Object { $line = "$_"; Write-Host $line; $line }
+    $lines = & dotnet @Arguments 2>&1 | ForEach-Object { $line = "$_"; Write-Host $line; $line }
     $exit = $LASTEXITCODE
     $warnings = @($lines | Where-Object { $_ -match ' warning ' } | Select-Object -Unique)
-    if ($exit -ne 0) { throw "publish $TargetRid failed with exit code $exit" }
+    if ($exit -ne 0) { throw "$Label failed with exit code $exit" }
     if ($warnings.Count -gt 0) {
-        Write-Host "publish ${TargetRid}: $($warnings.Count) warning(s):" -ForegroundColor Red
+        Write-Host "${Label}: $($warnings.Count) warning(s):" -ForegroundColor Red
         $warnings | ForEach-Object { Write-Host "  $_" -ForegroundColor Red }
-        throw "publish $TargetRid produced warnings; the appliance binary must build warning-free"
+        throw "$Label produced warnings; the binary must build warning-free"
     }
-    $binary = Get-BinaryPath $TargetRid
-    if (-not (Test-Path $binary)) { throw "publish ${TargetRid}: $binary was not produced" }
-    $size = (Get-Item $binary).Length
-    Write-Host ("publish {0}: {1} ({2:N0} bytes, {3:N1} MiB), 0 warnings" -f $TargetRid, $binary, $size, ($size / 1MB)) -ForegroundColor Green
+    if (-not (Test-Path $Binary)) { throw "${Label}: $Binary was not produced" }
+    $size = (Get-Item $Binary).Length
+    Write-Host ("{0}: {1} ({2:N0} bytes, {3:N1} MiB), 0 warnings" -f $Label, $Binary, $size, ($size / 1MB)) -ForegroundColor Green
+}
+
+# The floor of issue 19 (tests/Appliance.Floor: a bare Kestrel WebSocket server), published
+# Native AOT for linux-x64 like the service, for the load client's floor scenario.
+function Invoke-FloorPublish {
+    Write-Step 'publish floor linux-x64'
+    $out = Join-Path $Artifacts 'publish/floor-linux-x64'
+    $arguments = @('publish', (Join-Path $Root 'tests/Appliance.Floor/Appliance.Floor.csproj'), '-c', 'Release', '-r', 'linux-x64', '-o', $out, '-tl:off')
+    Invoke-WarningFreePublish 'publish floor linux-x64' $arguments (Get-FloorBinaryPath)
 }
 
 # smoke: run the linux-arm64 binary under qemu: --version, --check-config, then serve, health,
@@ -944,12 +959,15 @@ function Invoke-Ci {
     if ($script:TestSummary) { Write-Host $script:TestSummary }
 }
 
-# bench: publish linux-x64 and run the load client against it (extra arguments pass through).
+# bench: publish linux-x64 and the floor, and run the load client against them (extra arguments
+# pass through; with --floor given, `all` includes the floor scenario).
 function Invoke-Bench {
     Invoke-Publish 'linux-x64'
+    Invoke-FloorPublish
     Write-Step 'bench'
     $binary = Get-BinaryPath 'linux-x64'
-    Exec { dotnet run -c Release --project (Join-Path $Root 'tests/Appliance.LoadClient') -- --binary $binary @PassThru }
+    $floor = Get-FloorBinaryPath
+    Exec { dotnet run -c Release --project (Join-Path $Root 'tests/Appliance.LoadClient') -- --binary $binary --floor $floor @PassThru }
 }
 
 # help: the task list.
@@ -975,7 +993,8 @@ tasks:
             rauc info --keyring (dev certificate made with openssl unless -Keyring/-SigningCert/-SigningKey)
   ci        test, publish linux-x64, the notify/watchdog tests on that AOT binary, publish linux-arm64,
             smoke -NoPublish, bundle -Board rpi4 (what .ci/run runs)
-  bench     publish linux-x64 and run tests/Appliance.LoadClient against it (extra args pass through)
+  bench     publish linux-x64 and the floor (tests/Appliance.Floor), run tests/Appliance.LoadClient against
+            them with --floor (extra args pass through; `all` then includes the floor scenario)
   help      this list
 
 A fresh machine needs only the .NET SDK:  dotnet tool restore && dotnet pwsh ./build.ps1 test

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Appliance.LoadClient;
 using Appliance.LoadClient.Scenarios;
+using Appliance.LoadClient.Scenarios.Floor;
 
 // Load/benchmark client for the appliance service: starts the published binary with a temp
 // config on 127.0.0.1, runs the chosen scenarios, prints a Markdown report on stdout.
@@ -12,7 +13,7 @@ if (options is null)
     return problem is { Length: > 0 } ? 2 : 0;
 }
 
-IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario(), new FaultsScenario(), new ScaleScenario()];
+IScenario[] all = [new StartupScenario(), new PingScenario(), new IdleScenario(), new MediaScenario(), new EventsScenario(), new HostileScenario(), new FaultsScenario(), new ScaleScenario(), new FloorScenario()];
 var scenarios = all.Where(s => options.Scenarios.Contains(s.Name)).ToArray();
 
 // Everything is bounded: a hard ceiling on the whole run, and Ctrl+C cancels (services are killed in finally blocks).
@@ -22,6 +23,7 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 // Run a private copy: a rebuild of artifacts/ during the run then neither changes what is
 // measured nor fails on a busy executable.
 var original = options.Binary;
+var originalFloor = options.Floor;
 var copyDirectory = Directory.CreateTempSubdirectory("appliance-bench-bin-").FullName;
 try
 {
@@ -29,6 +31,14 @@ try
     File.Copy(original, copy);
     File.SetUnixFileMode(copy, File.GetUnixFileMode(original) | UnixFileMode.UserExecute);
     options = options with { Binary = copy };
+    if (options.Floor is { } floorOriginal)
+    {
+        var floorCopy = Path.Combine(copyDirectory, Path.GetFileName(floorOriginal));
+        if (floorCopy == copy) floorCopy += "-floor";
+        File.Copy(floorOriginal, floorCopy);
+        File.SetUnixFileMode(floorCopy, File.GetUnixFileMode(floorOriginal) | UnixFileMode.UserExecute);
+        options = options with { Floor = floorCopy };
+    }
 
     var report = new Report();
     string machine;
@@ -72,6 +82,7 @@ try
     - Events scenario: 1, 50 and 500 connections subscribed to button.pressed; {EventsScenario.Presses} press_button calls {EventsScenario.Spacing.TotalMilliseconds:0} ms apart per tier (after {EventsScenario.WarmUpPresses} warm-up presses), first without and then with the subscriptions
     - Faults scenario: {options.FaultSamples} sample(s) per fault; the same stand-in and virtual cameras as media; each recording runs 3–3.5 s before its fault; the service as in media but at logging warning, [ffmpeg] stall_timeout 10 s (3 s for one fault), restart_on_failure only for the media-server fault, a 16 MiB tmpfs and storage.min_free_mb 4 for the disk-full fault (root only); power cut and crash restart the service on the same files; then one 60 s recording with fsync_interval 5 under strace
     - Scale scenario: the same stand-in; {options.Cameras} virtual cameras 320x240@15 testsrc2 at the service's default limits, logging info; all publishing, then all recording {options.ScaleRecordSeconds} s at once, take_snapshot every 2 s per camera with a bare FFmpeg read between, {ScaleScenario.Pollers} pollers (get_camera_list, get_status, ping every {Appliance.LoadClient.Scenarios.Scale.StatusPoller.Period.TotalMilliseconds:0} ms), {ScaleScenario.Subscribers} connections subscribed to every topic
+    - Floor scenario: floor `{originalFloor ?? "(none: --floor not given)"}` (tests/Appliance.Floor, bare Kestrel WebSocket, run from a private copy); {options.Rounds} round(s), floor and service one after the other, alternating which goes first; each figure group on a freshly started server; idle CPU over {options.FloorIdleSeconds} s; {options.Connections} idle authenticated connections ({FloorMeasurements.OpenConcurrency} at a time); 1 client × {FloorMeasurements.SequentialPings} pings after {FloorMeasurements.WarmUpPings} warm-up; {FloorMeasurements.ConcurrentClients} clients × {FloorMeasurements.PingsPerClient} pings; pinning in the figures
     - Client and service run on the same machine and share its cores; each client has one request outstanding
     - Total run time: {total.Elapsed.TotalSeconds:0} s
     """;

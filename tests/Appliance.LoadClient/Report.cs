@@ -11,6 +11,7 @@ public sealed class Report
     private readonly List<(string Scenario, string Metric, string Value)> _rows = [];
     private readonly List<string> _observations = [];
     private readonly List<string> _failures = [];
+    private readonly List<(string Heading, string? Note, string[] Columns, List<string[]> Rows)> _tables = [];
 
     public bool Failed => _failures.Count > 0;
 
@@ -23,6 +24,12 @@ public sealed class Report
     public void Observe(string scenario, string text)
     {
         lock (_observations) _observations.Add($"{scenario}: {text}");
+    }
+
+    /// <summary>A table of its own under the figures (e.g. one figure per round), rendered in the order added.</summary>
+    public void AddTable(string heading, string? note, string[] columns, IEnumerable<string[]> rows)
+    {
+        lock (_tables) _tables.Add((heading, note, columns, [.. rows]));
     }
 
     public void Fail(string scenario, string text)
@@ -47,6 +54,15 @@ public sealed class Report
         foreach (var (scenario, metric, value) in _rows)
             md.AppendLine($"| {Escape(scenario)} | {Escape(metric)} | {Escape(value)} |");
         md.AppendLine();
+        foreach (var (heading, note, columns, rows) in _tables)
+        {
+            md.AppendLine("### " + heading).AppendLine();
+            if (note is not null) md.AppendLine(note).AppendLine();
+            md.AppendLine("| " + string.Join(" | ", columns.Select(Escape)) + " |");
+            md.AppendLine("|" + string.Concat(columns.Select(_ => "---|")));
+            foreach (var row in rows) md.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
+            md.AppendLine();
+        }
         md.AppendLine("## Observations").AppendLine();
         if (_observations.Count == 0) md.AppendLine("- none: no errors, drops or service log lines");
         foreach (var o in _observations) md.AppendLine("- " + o.Replace("\n", " ", StringComparison.Ordinal));

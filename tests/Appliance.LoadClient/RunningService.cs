@@ -44,12 +44,15 @@ public sealed class RunningService : IAsyncDisposable
     }
 
     /// <summary>Connects and authenticates one client with the admin token.</summary>
-    public async Task<RpcClient> ConnectAsync(CancellationToken cancellation)
+    public Task<RpcClient> ConnectAsync(CancellationToken cancellation) => ConnectAsync(Config.WebSocketUri, Config.AdminToken, cancellation);
+
+    /// <summary>Connects to any server speaking the service's JSON-RPC (the service, or the floor) and authenticates.</summary>
+    public static async Task<RpcClient> ConnectAsync(Uri uri, string token, CancellationToken cancellation)
     {
-        var client = await RpcClient.ConnectAsync(Config.WebSocketUri, CallTimeout, cancellation);
+        var client = await RpcClient.ConnectAsync(uri, CallTimeout, cancellation);
         try
         {
-            await client.AuthenticateAsync(Config.AdminToken, CallTimeout, cancellation);
+            await client.AuthenticateAsync(token, CallTimeout, cancellation);
             return client;
         }
         catch

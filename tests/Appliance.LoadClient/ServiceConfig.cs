@@ -150,7 +150,8 @@ public sealed class ServiceConfig : IDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>A loopback port that was free a moment ago (the OS picks it; the server binds it soon after).</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -53,7 +53,8 @@ public sealed partial class ServiceProcess : IDisposable
         }
     }
 
-    public static ServiceProcess Start(ServiceConfig config)
+    /// <param name="cpu">When given, the service runs under `taskset -c CPU` (see <see cref="CpuPinning"/>).</param>
+    public static ServiceProcess Start(ServiceConfig config, int? cpu = null)
     {
         var notify = new NotifySocket(config.NotifySocketPath);
         try
@@ -70,6 +71,7 @@ public sealed partial class ServiceProcess : IDisposable
             info.ArgumentList.Add(config.ConfigPath);
             CleanEnvironment(info);
             info.Environment["NOTIFY_SOCKET"] = config.NotifySocketPath;
+            if (cpu is { } c) CpuPinning.Prefix(info, c);
             var process = new Process { StartInfo = info, EnableRaisingEvents = true };
             var started = Stopwatch.GetTimestamp();
             if (!process.Start()) throw new InvalidOperationException($"could not start {config.Binary}");
