@@ -21,7 +21,7 @@ public sealed class ServiceConfig : IDisposable
 
     private ServiceConfig(string binary, string directory, int port, int maxConnections, string extraToml, string logLevel, string recordingToml, string storageToml)
     {
-        _extraToml = extraToml;
+        _extraToml = WithOwnAuthHookPort(extraToml, FreeLoopbackPort());
         _logLevel = logLevel;
         _recordingToml = recordingToml;
         _storageToml = storageToml;
@@ -148,6 +148,19 @@ public sealed class ServiceConfig : IDisposable
         {
             if (!process.HasExited) process.Kill(entireProcessTree: true);
         }
+    }
+
+    /// <summary>mediamtx.auth_hook_port on a free port, not the default 9996: two services (two load clients,
+    /// or a load client beside a running appliance) would otherwise collide on it. Into the scenario's own
+    /// [mediamtx] table when it has one (a TOML table cannot be opened twice), else in a table of its own.</summary>
+    private static string WithOwnAuthHookPort(string extraToml, int port)
+    {
+        var key = "auth_hook_port = " + port.ToString(CultureInfo.InvariantCulture);
+        var lines = extraToml.Split('\n').ToList();
+        var header = lines.FindIndex(l => l.Trim() == "[mediamtx]");
+        if (header < 0) return extraToml + "\n\n[mediamtx]\n" + key + "\n";
+        lines.Insert(header + 1, key);
+        return string.Join('\n', lines);
     }
 
     /// <summary>A loopback port that was free a moment ago (the OS picks it; the server binds it soon after).</summary>

@@ -98,7 +98,7 @@ public class MediaMtxIntegrationTests
 
     // Issue 19: with the service's own backoff (here ~100 s before the fourth check) and its circuit open
     // for a minute, MediaMTX coming back is still noticed within 5 s: while nothing listens on the API
-    // port a connect probe runs each second, and its first success ends both the wait and the break.
+    // port a connect probe runs every two seconds, and its first success ends both the wait and the break.
     [Test]
     public async Task MediaMtxComingBackIsNoticedWithinFiveSecondsWhateverTheBackoff()
     {

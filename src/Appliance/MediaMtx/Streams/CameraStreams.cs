@@ -19,7 +19,7 @@ namespace Appliance.MediaMtx.Streams;
 /// config in memory only, so after it restarts this re-creates every path), then one listing of the
 /// paths; the monitor is told how it went. A failing check is retried by a Polly retry with the
 /// monitor's backoff, through the client's circuit; while nothing listens on the API port, a connect
-/// probe each second (<see cref="ApiPortWatch"/>) cuts the backoff short when MediaMTX comes back. Camera changes wake the loop so a new camera's
+/// probe every two seconds (<see cref="ApiPortWatch"/>) cuts the backoff short when MediaMTX comes back. Camera changes wake the loop so a new camera's
 /// path appears at once.
 ///
 /// Between checks, while MediaMTX is healthy, the loop lists the paths every
