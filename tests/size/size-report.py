@@ -555,7 +555,8 @@ def print_table(title, rows, base_rows=None, top=None, header="bytes"):
             b = sum(v for l, v in base_rows.items() if l not in shown_labels)
         print(fmt(rest) + delta(rest, b) + f"  ({len(rows) - top} more)")
     if base_rows is not None:
-        gone = [(l, v) for l, v in base_rows.items() if l not in dict(rows) and v]
+        # what the baseline had and this one has not at all, when it is big enough to matter
+        gone = [(l, v) for l, v in base_rows.items() if l not in dict(rows) and v >= 1000]
         gone.sort(key=lambda x: -x[1])
         for label, v in gone[: (top or len(gone))]:
             print(fmt(0) + delta(0, v) + "  " + label + "  (gone)")
@@ -613,6 +614,17 @@ def report(d, base=None, top=25):
         print_table("Managed code and types by namespace",
                     managed_rows(d, namespace_key),
                     dict(managed_rows(b, namespace_key)) if b else None, top=top)
+        if b:
+            now, before = dict(managed_rows(d, namespace_key)), dict(managed_rows(b, namespace_key))
+            changes = [(k, now.get(k, 0) - before.get(k, 0)) for k in set(now) | set(before)]
+            changes.sort(key=lambda x: -abs(x[1]))
+            print()
+            title = f"Largest changes by namespace against {b['folder']}"
+            print(title)
+            print("-" * len(title))
+            print(f"{'change':>12} {'now':>12}  what")
+            for k, c in changes[:top]:
+                print(f"{c:>+12,} {now.get(k, 0):>12,}  {k}")
         rows = sorted(blobs.items(), key=lambda x: -x[1])
         print_table("Largest data blobs (mstat)", rows, dict(b["mstat"][2]) if b else None, top=12)
         biggest = sorted(((e.name + "  [" + e.assembly + "]", c + g + h) for e, c, g, h in methods),
