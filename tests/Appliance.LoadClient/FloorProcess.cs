@@ -78,18 +78,6 @@ public sealed class FloorProcess : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(TimeSpan.FromSeconds(5));
-            }
-        }
-        catch (InvalidOperationException) { }
-        finally
-        {
-            _process.Dispose();
-        }
+        ProcessTree.KillAndDispose(_process);
     }
 }

@@ -22,6 +22,25 @@ public static class ProcessTree
     /// <summary>True when the kernel lists children per task (otherwise the /proc scan is used).</summary>
     public static bool HasChildrenFiles { get; } = File.Exists($"/proc/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}/task/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}/children");
 
+    /// <summary>Kills <paramref name="process"/> and everything below it if it still runs (waiting up to 5 s),
+    /// then disposes it: how every server the load client started ends.</summary>
+    public static void KillAndDispose(System.Diagnostics.Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(TimeSpan.FromSeconds(5));
+            }
+        }
+        catch (InvalidOperationException) { }
+        finally
+        {
+            process.Dispose();
+        }
+    }
+
     /// <summary>All descendants of <paramref name="root"/> (not the root itself), skipping the subtrees of <paramref name="exclude"/>.</summary>
     public static List<ProcInfo> Descendants(int root, IReadOnlySet<int>? exclude = null)
     {

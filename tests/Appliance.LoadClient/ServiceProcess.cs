@@ -168,19 +168,7 @@ public sealed partial class ServiceProcess : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(TimeSpan.FromSeconds(5));
-            }
-        }
-        catch (InvalidOperationException) { }
-        finally
-        {
-            _process.Dispose();
-            Notify.Dispose();
-        }
+        try { ProcessTree.KillAndDispose(_process); }
+        finally { Notify.Dispose(); }
     }
 }
