@@ -98,8 +98,7 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
                 if (failure?.InnerException is not BrokenCircuitException) _portRefused = ApiPortWatch.IsRefused(failure);
                 _health.CheckFailed(failure, backoff);
                 MarkStreamsDown();
-                if (await ApiPortWatch.WaitAsync(backoff, ApiPortAcceptsAsync, _wake, args.Context.CancellationToken))
-                    _client.EndCircuitBreak();
+                await ApiPortWatch.WaitAsync(backoff, ApiPortAcceptsAsync, _wake, args.Context.CancellationToken);
                 return TimeSpan.Zero;
             },
         }).Build();
@@ -128,6 +127,7 @@ public sealed class CameraStreams : ILiveStreams, IDisposable
         var m = _config.Current.Mediamtx;
         if (!await ApiPortWatch.AcceptsAsync(m.Host, m.ApiPort, _stop.Token)) return false;
         _log.LogInformation("MediaMTX's API port {Host}:{Port} accepts again: checking now", m.Host, m.ApiPort);
+        _client.EndCircuitBreak(); // only for this: a camera change that wakes the wait leaves an open circuit open
         return true;
     }
 
